@@ -1,0 +1,8 @@
+module gallerysync.dev/services/platform-writer
+
+go 1.26.0
+
+replace (
+	gallerysync.dev/libs => ../../libs
+	gallerysync.dev/proto => ../../proto
+)
