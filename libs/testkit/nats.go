@@ -64,7 +64,7 @@ func (n *NATS) start() {
 	if err != nil {
 		n.t.Fatalf("nats server: %v", err)
 	}
-	go srv.Start()
+	srv.Start() // returns once the listeners run; the server owns its goroutines
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
 		n.t.Fatalf("nats server on %s not ready after 10s", n.URL())

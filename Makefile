@@ -1,0 +1,55 @@
+# gallerysync: run `make help` for the list of targets.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Every Go module of the repository; each must build and test on its own.
+MODULES := proto libs services/mapping services/ingress services/platform-writer services/sandbox services/allinone
+BIN := $(CURDIR)/.bin
+GO_TEST_FLAGS ?= -count=1 -timeout 15m
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Run everything in one process with the sandbox and a demo site (Ctrl-C stops it).
+	go run ./services/allinone
+
+.PHONY: smoke
+smoke: ## Check a running `make run`: a Wix edit reaches Mastodon once per change. Prints PASS or FAIL.
+	go run ./services/allinone/cmd/smoke
+
+.PHONY: test
+test: ## Run every module's tests against real engines (embedded NATS, redis-server).
+	@for m in $(MODULES); do echo "== $$m"; (cd $$m && GOWORK=off go test $(GO_TEST_FLAGS) ./...) || exit 1; done
+
+.PHONY: build
+build: ## Build and vet every module on its own (GOWORK=off), as the images do.
+	@for m in $(MODULES); do echo "== $$m"; (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...) || exit 1; done
+
+.PHONY: tools
+tools: ## Build the pinned code generators (versions in tools/go.mod) into .bin/.
+	cd tools && GOBIN=$(BIN) GOWORK=off go install tool
+
+.PHONY: generate
+generate: tools ## Regenerate the protobuf Go code with the pinned local plugins.
+	PATH="$(BIN):$$PATH" buf lint
+	PATH="$(BIN):$$PATH" buf generate
+
+.PHONY: check-generated
+check-generated: generate ## Fail when the checked-in generated code is stale.
+	@git diff --exit-code -- proto || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- proto)" || { git status --porcelain -- proto; echo "untracked generated files: run make generate and commit"; exit 1; }
+
+.PHONY: fmt
+fmt: ## Format all Go code.
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: check-fmt
+check-fmt: ## Fail when any Go file is not gofmt-formatted.
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "not formatted:"; echo "$$out"; exit 1; }
+
+.PHONY: ci
+ci: check-fmt check-generated build test ## Everything CI checks.
