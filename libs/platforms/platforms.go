@@ -1,0 +1,131 @@
+// Package platforms is the contract between the writers and the adapters
+// that speak one external platform's API each (libs/platforms/<name>). The
+// writer owns ordering, idempotency records and retries; an adapter turns one
+// gallery item into the platform's calls and reports failures in the classes
+// defined here, so the writer can decide between retrying and giving up
+// without knowing the platform.
+package platforms
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+)
+
+// Connection is an account on a platform, as the mapping service returns it.
+type Connection struct {
+	ID        string
+	BaseURL   string
+	AccountID string
+	// Credentials is the secret (for Mastodon: the bearer token). Never log it.
+	Credentials []byte
+}
+
+// Content is what one gallery item should look like on the platform.
+type Content struct {
+	Title       string
+	Description string
+	LinkURL     string
+	AltText     string
+	MediaURL    string
+	MimeType    string
+	SortOrder   float64
+}
+
+// Remote is an item on the platform: its id plus facts the adapter needs for
+// later calls (e.g. the Mastodon media id, the source media URL).
+type Remote struct {
+	ID    string
+	Attrs map[string]string
+}
+
+// Capabilities says what a platform supports.
+type Capabilities struct {
+	Albums           bool
+	EditCaption      bool
+	EditMedia        bool
+	Reorder          bool
+	Delete           bool
+	IdempotentCreate bool
+}
+
+// Adapter writes gallery items to one platform.
+type Adapter interface {
+	// Name is the adapter's name, as stored in Connection.platform ("mastodon").
+	Name() string
+	// Capabilities says what the platform supports.
+	Capabilities() Capabilities
+	// Fingerprint is the hash of what the adapter would write for this content on this album;
+	// the writer compares it with the hash last written to skip no-op writes (e.g. a sort-order
+	// change on a platform without ordering).
+	Fingerprint(album string, c Content) string
+	// Create makes the external item; the same idempotency key must never make a second item.
+	Create(ctx context.Context, conn Connection, album string, c Content, idempotencyKey string) (Remote, error)
+	// Update brings the external item to the content.
+	Update(ctx context.Context, conn Connection, album string, r Remote, c Content) (Remote, error)
+	// Delete removes the external item; an item that is already gone is not an error.
+	Delete(ctx context.Context, conn Connection, r Remote) error
+}
+
+// Error classes every adapter reports.
+var (
+	// ErrNotFound: the external item does not exist (any more).
+	ErrNotFound = errors.New("platform: not found")
+	// ErrPermanent is wrapped by errors retrying cannot fix: bad credentials,
+	// missing permission, content the platform refuses (401, 403, 422).
+	ErrPermanent = errors.New("platform: permanent error")
+)
+
+// RateLimitError is returned when the platform throttles the account (429).
+// Reset is when the platform said the limit resets.
+type RateLimitError struct {
+	Reset time.Time
+	Err   error
+}
+
+// Error implements error.
+func (e *RateLimitError) Error() string {
+	return "platform: rate limited until " + e.Reset.UTC().Format(time.RFC3339) + ": " + e.Err.Error()
+}
+
+// Unwrap returns the platform's error.
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+// TransientError marks a failure that may pass on a later attempt (a 5xx
+// answer, a network error, a timeout).
+type TransientError struct {
+	Err error
+}
+
+// Error implements error.
+func (e *TransientError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// Retryable reports true.
+func (e *TransientError) Retryable() bool { return true }
+
+// IsRetryable reports whether err may pass on a later attempt: a 5xx, a
+// network error or a timeout, or a rate limit (retry after its Reset). Any
+// error in the chain with a `Retryable() bool` method that reports true
+// counts, so packages below adapters (e.g. libs/media) need not import this one.
+func IsRetryable(err error) bool {
+	if err == nil || errors.Is(err, ErrPermanent) || errors.Is(err, ErrNotFound) {
+		return false
+	}
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return true
+	}
+	var r interface{ Retryable() bool }
+	if errors.As(err, &r) && r.Retryable() {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,235 @@
+package writer_test
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
+)
+
+// fakeMapping is an in-memory MappingService with the documented semantics
+// the writer relies on: NOT_FOUND for missing records, compare-and-set
+// revisions on items (ABORTED on a lost race), re-entrant leases with a TTL,
+// dedup marks with a TTL, and tenant-scoped keys.
+type fakeMapping struct {
+	gsv1.UnimplementedMappingServiceServer
+
+	mu       sync.Mutex
+	conns    map[[2]string]*gsv1.Connection
+	links    map[[2]string]*gsv1.Link
+	items    map[[3]string]*gsv1.ItemMapping
+	dedup    map[[2]string]time.Time
+	locks    map[[2]string]lockEntry
+	puts     []*gsv1.ItemMapping
+	failPuts func(*gsv1.ItemMapping) error
+}
+
+type lockEntry struct {
+	owner   string
+	expires time.Time
+}
+
+// startMapping serves a fakeMapping on a loopback gRPC listener and returns
+// it with a client connected to it.
+func startMapping(t *testing.T) (*fakeMapping, gsv1.MappingServiceClient, string) {
+	t.Helper()
+	m := &fakeMapping{
+		conns: map[[2]string]*gsv1.Connection{},
+		links: map[[2]string]*gsv1.Link{},
+		items: map[[3]string]*gsv1.ItemMapping{},
+		dedup: map[[2]string]time.Time{},
+		locks: map[[2]string]lockEntry{},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	srv := grpc.NewServer()
+	gsv1.RegisterMappingServiceServer(srv, m)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		srv.Serve(ln)
+	}()
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatalf("grpc client: %v", err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		srv.Stop()
+		<-served
+	})
+	return m, gsv1.NewMappingServiceClient(conn), ln.Addr().String()
+}
+
+// setFailPuts installs a hook that may fail a PutItem before it is stored.
+func (m *fakeMapping) setFailPuts(f func(*gsv1.ItemMapping) error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failPuts = f
+}
+
+// item returns a copy of a stored mapping, or nil.
+func (m *fakeMapping) item(tenant, link, wixID string) *gsv1.ItemMapping {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if it, ok := m.items[[3]string{tenant, link, wixID}]; ok {
+		return proto.Clone(it).(*gsv1.ItemMapping)
+	}
+	return nil
+}
+
+func (m *fakeMapping) PutConnection(_ context.Context, r *gsv1.PutConnectionRequest) (*gsv1.PutConnectionResponse, error) {
+	c := r.GetConnection()
+	if c.GetTenantId() == "" || c.GetConnectionId() == "" {
+		return nil, status.Error(codes.InvalidArgument, "connection needs tenant and id")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.conns[[2]string{c.GetTenantId(), c.GetConnectionId()}] = proto.Clone(c).(*gsv1.Connection)
+	return &gsv1.PutConnectionResponse{Connection: c}, nil
+}
+
+func (m *fakeMapping) GetConnection(_ context.Context, r *gsv1.GetConnectionRequest) (*gsv1.GetConnectionResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.conns[[2]string{r.GetTenantId(), r.GetConnectionId()}]
+	if !ok {
+		return nil, status.Error(codes.NotFound, "connection not found")
+	}
+	return &gsv1.GetConnectionResponse{Connection: proto.Clone(c).(*gsv1.Connection)}, nil
+}
+
+func (m *fakeMapping) PutLink(_ context.Context, r *gsv1.PutLinkRequest) (*gsv1.PutLinkResponse, error) {
+	l := r.GetLink()
+	if l.GetTenantId() == "" || l.GetLinkId() == "" {
+		return nil, status.Error(codes.InvalidArgument, "link needs tenant and id")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.links[[2]string{l.GetTenantId(), l.GetLinkId()}] = proto.Clone(l).(*gsv1.Link)
+	return &gsv1.PutLinkResponse{Link: l}, nil
+}
+
+func (m *fakeMapping) ListLinks(_ context.Context, r *gsv1.ListLinksRequest) (*gsv1.ListLinksResponse, error) {
+	if r.GetTenantId() == "" {
+		return nil, status.Error(codes.InvalidArgument, "no tenant")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := &gsv1.ListLinksResponse{}
+	for k, l := range m.links {
+		if k[0] == r.GetTenantId() && (r.GetGalleryId() == "" || l.GetGalleryId() == r.GetGalleryId()) {
+			out.Links = append(out.Links, proto.Clone(l).(*gsv1.Link))
+		}
+	}
+	return out, nil
+}
+
+func (m *fakeMapping) GetItem(_ context.Context, r *gsv1.GetItemRequest) (*gsv1.GetItemResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, it := range m.items {
+		if k[0] != r.GetTenantId() || k[1] != r.GetLinkId() {
+			continue
+		}
+		if (r.GetWixItemId() != "" && it.GetWixItemId() == r.GetWixItemId()) ||
+			(r.GetExternalId() != "" && it.GetExternalId() == r.GetExternalId()) {
+			return &gsv1.GetItemResponse{Item: proto.Clone(it).(*gsv1.ItemMapping)}, nil
+		}
+	}
+	return nil, status.Error(codes.NotFound, "item not found")
+}
+
+func (m *fakeMapping) PutItem(_ context.Context, r *gsv1.PutItemRequest) (*gsv1.PutItemResponse, error) {
+	it := r.GetItem()
+	if it.GetTenantId() == "" || it.GetLinkId() == "" || it.GetWixItemId() == "" {
+		return nil, status.Error(codes.InvalidArgument, "item needs tenant, link and wix item id")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failPuts != nil {
+		if err := m.failPuts(it); err != nil {
+			return nil, err
+		}
+	}
+	key := [3]string{it.GetTenantId(), it.GetLinkId(), it.GetWixItemId()}
+	var rev int64
+	if cur, ok := m.items[key]; ok {
+		rev = cur.GetRevision()
+	}
+	if rev != r.GetExpectedRevision() {
+		return nil, status.Errorf(codes.Aborted, "revision is %d, expected %d", rev, r.GetExpectedRevision())
+	}
+	if ext := it.GetExternalId(); ext != "" {
+		for k, other := range m.items {
+			if k != key && k[0] == key[0] && k[1] == key[1] && other.GetExternalId() == ext {
+				return nil, status.Errorf(codes.Aborted, "external id %s belongs to item %s", ext, other.GetWixItemId())
+			}
+		}
+	}
+	stored := proto.Clone(it).(*gsv1.ItemMapping)
+	stored.Revision = rev + 1
+	stored.UpdatedAt = timestamppb.Now()
+	m.items[key] = stored
+	m.puts = append(m.puts, proto.Clone(stored).(*gsv1.ItemMapping))
+	return &gsv1.PutItemResponse{Item: proto.Clone(stored).(*gsv1.ItemMapping)}, nil
+}
+
+func (m *fakeMapping) MarkDedup(_ context.Context, r *gsv1.MarkDedupRequest) (*gsv1.MarkDedupResponse, error) {
+	if r.GetTenantId() == "" || r.GetKey() == "" || r.GetTtl().AsDuration() <= 0 {
+		return nil, status.Error(codes.InvalidArgument, "dedup needs tenant, key and ttl")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := [2]string{r.GetTenantId(), r.GetKey()}
+	if exp, ok := m.dedup[k]; ok && time.Now().Before(exp) {
+		return &gsv1.MarkDedupResponse{First: false}, nil
+	}
+	m.dedup[k] = time.Now().Add(r.GetTtl().AsDuration())
+	return &gsv1.MarkDedupResponse{First: true}, nil
+}
+
+func (m *fakeMapping) CheckDedup(_ context.Context, r *gsv1.CheckDedupRequest) (*gsv1.CheckDedupResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	exp, ok := m.dedup[[2]string{r.GetTenantId(), r.GetKey()}]
+	return &gsv1.CheckDedupResponse{Seen: ok && time.Now().Before(exp)}, nil
+}
+
+func (m *fakeMapping) AcquireLock(_ context.Context, r *gsv1.AcquireLockRequest) (*gsv1.AcquireLockResponse, error) {
+	if r.GetTenantId() == "" || r.GetKey() == "" || r.GetOwner() == "" || r.GetTtl().AsDuration() <= 0 {
+		return nil, status.Error(codes.InvalidArgument, "lock needs tenant, key, owner and ttl")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := [2]string{r.GetTenantId(), r.GetKey()}
+	now := time.Now()
+	if cur, ok := m.locks[k]; ok && cur.owner != r.GetOwner() && now.Before(cur.expires) {
+		return &gsv1.AcquireLockResponse{Acquired: false}, nil
+	}
+	m.locks[k] = lockEntry{owner: r.GetOwner(), expires: now.Add(r.GetTtl().AsDuration())}
+	return &gsv1.AcquireLockResponse{Acquired: true}, nil
+}
+
+func (m *fakeMapping) ReleaseLock(_ context.Context, r *gsv1.ReleaseLockRequest) (*gsv1.ReleaseLockResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := [2]string{r.GetTenantId(), r.GetKey()}
+	if cur, ok := m.locks[k]; ok && cur.owner == r.GetOwner() {
+		delete(m.locks, k)
+		return &gsv1.ReleaseLockResponse{Released: true}, nil
+	}
+	return &gsv1.ReleaseLockResponse{Released: false}, nil
+}

@@ -1,0 +1,252 @@
+package writer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"gallerysync.dev/libs/platforms"
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
+)
+
+// job is one event applied to one link.
+type job struct {
+	ev      *gsv1.ChangeEvent
+	t       target
+	version time.Time
+	hash    string
+}
+
+func (j job) tenant() string { return j.ev.GetTenantId() }
+func (j job) linkID() string { return j.t.link.GetLinkId() }
+func (j job) album() string  { return j.t.link.GetAlbumId() }
+func (j job) itemID() string { return j.ev.GetItem().GetItemId() }
+
+// syncItem brings the link's external item to the event's state, level
+// triggered: the event says "item X now looks like this" and the mapping
+// says what was applied last, so duplicate, late and reordered events do no
+// harm. It returns the op it performed (for the span).
+func (w *Writer) syncItem(ctx context.Context, ev *gsv1.ChangeEvent, t target) (string, error) {
+	j := job{ev: ev, t: t, version: eventVersion(ev), hash: eventHash(ev)}
+	m, err := w.getItem(ctx, j)
+	if err != nil {
+		return "", err
+	}
+	if m != nil && m.GetWixVersion() != nil {
+		applied := m.GetWixVersion().AsTime()
+		// The item was deleted at or after this event: a late create or
+		// update must not bring it back.
+		if m.GetState() == gsv1.ItemState_ITEM_STATE_DELETED && !applied.Before(j.version) {
+			return w.skip(ctx, j, "deleted", "event for a deleted item")
+		}
+		// A newer state is already on the platform: this event is late.
+		if applied.After(j.version) {
+			return w.skip(ctx, j, "older", "stale event")
+		}
+	}
+	if j.ev.GetKind() == gsv1.ChangeKind_CHANGE_KIND_ITEM_DELETED {
+		return w.deleteItem(ctx, j, m)
+	}
+	if m.GetState() == gsv1.ItemState_ITEM_STATE_SYNCED && m.GetWixHash() == j.hash {
+		// The content is what was last synced: our own echo (a write we
+		// made to Wix coming back) or a duplicate under another event id.
+		w.counters.add(ctx, w.counters.echoDropped)
+		trace.SpanFromContext(ctx).AddEvent("echo dropped")
+		return "echo", nil
+	}
+	if m.GetState() != gsv1.ItemState_ITEM_STATE_SYNCED && j.ev.GetItem().GetMediaUrl() == "" {
+		// A gallery item without media (a text item) has nothing to post
+		// on a media platform; it is created once it gets media.
+		w.counters.add(ctx, w.counters.ignored, kindKey.String("no_media"))
+		trace.SpanFromContext(ctx).AddEvent("item without media")
+		return "skip", nil
+	}
+	switch m.GetState() {
+	case gsv1.ItemState_ITEM_STATE_SYNCED:
+		return w.updateItem(ctx, j, m)
+	case gsv1.ItemState_ITEM_STATE_PENDING_CREATE:
+		// A create was decided but its result never recorded (a crash or a
+		// failed mapping write): repeat it under the same key, which the
+		// platform answers with the item the first attempt made, if any.
+		return w.createItem(ctx, j, m, m.GetIntentKey())
+	default:
+		return w.createItem(ctx, j, m, "")
+	}
+}
+
+func (w *Writer) skip(ctx context.Context, j job, reason, msg string) (string, error) {
+	w.counters.add(ctx, w.counters.stale, reasonKey.String(reason))
+	trace.SpanFromContext(ctx).AddEvent(msg)
+	w.log.DebugContext(ctx, msg, slog.String("tenant", j.tenant()), slog.String("link", j.linkID()),
+		slog.String("item", j.itemID()), slog.String("event_id", j.ev.GetEventId()))
+	return "skip", nil
+}
+
+// createItem records the intent, makes the external item, records the result.
+// m is the current mapping (nil when none); key is the intent to reuse, ""
+// for a new one.
+func (w *Writer) createItem(ctx context.Context, j job, m *gsv1.ItemMapping, key string) (string, error) {
+	if key == "" {
+		var err error
+		if key, err = newIntentKey(); err != nil {
+			return "", err
+		}
+	}
+	pending := w.base(j, m)
+	pending.State = gsv1.ItemState_ITEM_STATE_PENDING_CREATE
+	pending.IntentKey = key
+	// No external item exists for this intent yet (an old one, if any, is
+	// gone); the id is filled in once the create is recorded.
+	pending.ExternalId = ""
+	pending.ExternalAttrs = nil
+	// The intent is stored before the remote call: whatever happens after
+	// it, the next attempt finds the key and cannot create a second item.
+	pm, err := w.putItem(ctx, pending, m.GetRevision())
+	if err != nil {
+		return "", err
+	}
+	c := content(j.ev.GetItem())
+	remote, err := w.adapter.Create(ctx, j.t.conn, j.album(), c, key)
+	if err != nil {
+		return "", w.remoteError(ctx, "create", err)
+	}
+	synced := proto.Clone(pm).(*gsv1.ItemMapping)
+	w.markSynced(synced, j, remote, c)
+	if _, err := w.putItem(ctx, synced, pm.GetRevision()); err != nil {
+		return "", err
+	}
+	w.counters.add(ctx, w.counters.applied, opKey.String(opCreate))
+	return opCreate, nil
+}
+
+// updateItem writes a changed item, or only records the new Wix state when
+// nothing the platform shows changes (e.g. a reorder on a platform without
+// order).
+func (w *Writer) updateItem(ctx context.Context, j job, m *gsv1.ItemMapping) (string, error) {
+	c := content(j.ev.GetItem())
+	fp := w.adapter.Fingerprint(j.album(), c)
+	next := w.base(j, m)
+	if fp == m.GetExternalHash() {
+		next.WixHash = j.hash
+		next.WixVersion = timestamppb.New(j.version)
+		next.SortOrder = c.SortOrder
+		if _, err := w.putItem(ctx, next, m.GetRevision()); err != nil {
+			return "", err
+		}
+		w.counters.add(ctx, w.counters.applied, opKey.String(opNoop))
+		return opNoop, nil
+	}
+	remote, err := w.adapter.Update(ctx, j.t.conn, j.album(), platforms.Remote{ID: m.GetExternalId(), Attrs: m.GetExternalAttrs()}, c)
+	if errors.Is(err, platforms.ErrNotFound) {
+		// Deleted on the platform side. Wix is the source of this change,
+		// so the item is made again, under a fresh intent.
+		w.log.InfoContext(ctx, "external item gone; creating it again", slog.String("tenant", j.tenant()),
+			slog.String("link", j.linkID()), slog.String("item", j.itemID()), slog.String("external_id", m.GetExternalId()))
+		return w.createItem(ctx, j, m, "")
+	}
+	if err != nil {
+		return "", w.remoteError(ctx, "update", err)
+	}
+	w.markSynced(next, j, remote, c)
+	if _, err := w.putItem(ctx, next, m.GetRevision()); err != nil {
+		return "", err
+	}
+	w.counters.add(ctx, w.counters.applied, opKey.String(opUpdate))
+	return opUpdate, nil
+}
+
+// deleteItem removes the external item and leaves a tombstone, so a late
+// create or update of the item does not bring it back.
+func (w *Writer) deleteItem(ctx context.Context, j job, m *gsv1.ItemMapping) (string, error) {
+	op := opNoop
+	tomb := w.base(j, m)
+	switch m.GetState() {
+	case gsv1.ItemState_ITEM_STATE_SYNCED:
+		if err := w.adapter.Delete(ctx, j.t.conn, platforms.Remote{ID: m.GetExternalId(), Attrs: m.GetExternalAttrs()}); err != nil {
+			return "", w.remoteError(ctx, "delete", err)
+		}
+		op = opDelete
+	case gsv1.ItemState_ITEM_STATE_PENDING_CREATE:
+		if m.GetIntentKey() == "" {
+			break
+		}
+		// A create may or may not have reached the platform. Repeating it
+		// under its key returns the item if it did; then it is deleted.
+		remote, err := w.adapter.Create(ctx, j.t.conn, j.album(), content(j.ev.GetItem()), m.GetIntentKey())
+		if err != nil {
+			return "", w.remoteError(ctx, "create", err)
+		}
+		if err := w.adapter.Delete(ctx, j.t.conn, remote); err != nil {
+			return "", w.remoteError(ctx, "delete", err)
+		}
+		tomb.ExternalId = remote.ID
+		tomb.ExternalAttrs = remote.Attrs
+		op = opDelete
+	}
+	tomb.State = gsv1.ItemState_ITEM_STATE_DELETED
+	tomb.WixVersion = timestamppb.New(j.version)
+	if _, err := w.putItem(ctx, tomb, m.GetRevision()); err != nil {
+		return "", err
+	}
+	w.counters.add(ctx, w.counters.applied, opKey.String(op))
+	return op, nil
+}
+
+// base is the mapping to write next: a copy of the current one, or a new
+// one for the job's item.
+func (w *Writer) base(j job, m *gsv1.ItemMapping) *gsv1.ItemMapping {
+	if m != nil {
+		next := proto.Clone(m).(*gsv1.ItemMapping)
+		next.UpdatedAt = nil
+		return next
+	}
+	return &gsv1.ItemMapping{TenantId: j.tenant(), LinkId: j.linkID(), WixItemId: j.itemID()}
+}
+
+// markSynced records what was written: both ids, both hashes and the version.
+func (w *Writer) markSynced(m *gsv1.ItemMapping, j job, r platforms.Remote, c platforms.Content) {
+	m.State = gsv1.ItemState_ITEM_STATE_SYNCED
+	m.ExternalId = r.ID
+	m.ExternalAttrs = r.Attrs
+	m.WixHash = j.hash
+	m.ExternalHash = w.adapter.Fingerprint(j.album(), c)
+	m.WixVersion = timestamppb.New(j.version)
+	m.SortOrder = c.SortOrder
+}
+
+// remoteError counts a failed platform call and adds context.
+func (w *Writer) remoteError(ctx context.Context, call string, err error) error {
+	w.counters.add(ctx, w.counters.remoteErrors, kindKey.String(remoteErrorKind(err)))
+	return fmt.Errorf("%s %s: %w", w.cfg.Platform, call, err)
+}
+
+func (w *Writer) getItem(ctx context.Context, j job) (*gsv1.ItemMapping, error) {
+	resp, err := w.mapping.GetItem(ctx, &gsv1.GetItemRequest{
+		TenantId: j.tenant(), LinkId: j.linkID(), Key: &gsv1.GetItemRequest_WixItemId{WixItemId: j.itemID()},
+	})
+	if status.Code(err) == codes.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get item %s: %w", j.itemID(), err)
+	}
+	return resp.GetItem(), nil
+}
+
+// putItem writes with compare-and-set; a lost race (codes.Aborted) makes the
+// whole event retry, which re-reads the mapping and decides again.
+func (w *Writer) putItem(ctx context.Context, m *gsv1.ItemMapping, expected int64) (*gsv1.ItemMapping, error) {
+	resp, err := w.mapping.PutItem(ctx, &gsv1.PutItemRequest{Item: m, ExpectedRevision: expected})
+	if err != nil {
+		return nil, fmt.Errorf("put item %s (%s): %w", m.GetWixItemId(), m.GetState(), err)
+	}
+	return resp.GetItem(), nil
+}
