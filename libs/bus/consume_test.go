@@ -92,30 +92,31 @@ func TestRetryAfterRedelivers(t *testing.T) {
 	b := startBus(t, n, withMeter)
 	var mu sync.Mutex
 	var deliveries []uint64
-	consume(t, b, bus.ConsumerConfig{Durable: "writer", Backoff: fastBackoff}, func(_ context.Context, _ *gsv1.ChangeEvent, d bus.Delivery) error {
+	// MaxDeliver 2, yet three retries: back-pressure never dead-letters.
+	consume(t, b, bus.ConsumerConfig{Durable: "writer", MaxDeliver: 2, Backoff: fastBackoff}, func(_ context.Context, _ *gsv1.ChangeEvent, d bus.Delivery) error {
 		mu.Lock()
 		defer mu.Unlock()
 		deliveries = append(deliveries, d.NumDelivered)
-		if d.NumDelivered == 1 {
-			return bus.RetryAfter(errors.New("429 too many requests"), 50*time.Millisecond)
+		if d.NumDelivered <= 3 {
+			return bus.RetryAfter(errors.New("429 too many requests"), 20*time.Millisecond)
 		}
 		return nil
 	})
 	publish(t, b, newEvent("e1", "tenant-a"))
-	waitFor(t, "second delivery settled", func() bool {
+	waitFor(t, "fourth delivery settled", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(deliveries) == 2 && settled(t, b, "writer")
+		return len(deliveries) == 4 && settled(t, b, "writer")
 	})
 	mu.Lock()
 	got := fmt.Sprint(deliveries)
 	mu.Unlock()
-	if got != "[1 2]" {
-		t.Fatalf("deliveries %s, want [1 2]", got)
+	if got != "[1 2 3 4]" {
+		t.Fatalf("deliveries %s, want [1 2 3 4]", got)
 	}
 	labels := []attribute.KeyValue{attribute.String("consumer", "writer"), attribute.String("subject", "changes.wix")}
-	if v := counterValue(t, reader, "gallerysync.bus.retried", labels...); v != 1 {
-		t.Errorf("retried = %d, want 1", v)
+	if v := counterValue(t, reader, "gallerysync.bus.retried", labels...); v != 3 {
+		t.Errorf("retried = %d, want 3", v)
 	}
 	waitFor(t, "ack counted", func() bool { return counterValue(t, reader, "gallerysync.bus.acked", labels...) == 1 })
 	if m := streamMsgs(t, b, change.DeadLetterStream); m != 0 {
@@ -162,11 +163,6 @@ func TestDeadLetter(t *testing.T) {
 			name: "max deliver exhausted", payload: payload, maxDeliver: 3,
 			handler:   func(d bus.Delivery) error { return fmt.Errorf("still broken on try %d", d.NumDelivered) },
 			wantCalls: 3, wantError: "still broken on try 3",
-		},
-		{
-			name: "retry after on the last delivery", payload: payload, maxDeliver: 2,
-			handler:   func(bus.Delivery) error { return bus.RetryAfter(errors.New("429"), time.Millisecond) },
-			wantCalls: 2, wantError: "429",
 		},
 		{
 			name: "handler panic", payload: payload, maxDeliver: 2,

@@ -30,8 +30,9 @@ func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
 // RetryAfter is a handler result asking for the message again after d, for
-// example when a rate limit resets then. It still counts as a failed
-// delivery towards MaxDeliver.
+// example when a rate limit resets then. It is back-pressure, not failure:
+// it never dead-letters the message, however often it is asked for (the
+// deliveries still count, so a later plain failure may be the last one).
 func RetryAfter(err error, d time.Duration) error {
 	if err == nil {
 		err = errors.New("retry requested")

@@ -68,11 +68,13 @@ func (c *Consumer) fail(ctx context.Context, msg jetstream.Msg, d Delivery, err 
 		// neither waits nor moves towards the dead-letter stream here; the
 		// next delivery decides.
 		c.nak(ctx, msg, d, 0)
-	case d.NumDelivered >= uint64(c.cfg.MaxDeliver):
-		c.deadLetter(ctx, msg, d, err)
 	case errors.As(err, &retry):
+		// Back-pressure (a rate limit, a busy item), not a broken message:
+		// it waits as long as asked and never moves towards the dead letters.
 		c.bus.log.DebugContext(ctx, "handler asked for a retry", c.logAttrs(d, err)...)
 		c.nak(ctx, msg, d, retry.after)
+	case d.NumDelivered >= uint64(c.cfg.MaxDeliver):
+		c.deadLetter(ctx, msg, d, err)
 	default:
 		c.bus.log.WarnContext(ctx, "handler failed", c.logAttrs(d, err)...)
 		c.nak(ctx, msg, d, c.cfg.Backoff(int(d.NumDelivered)))
