@@ -1,0 +1,116 @@
+package server
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
+)
+
+func TestValidation(t *testing.T) {
+	t.Parallel()
+	c, _ := newClient(t)
+	ctx := t.Context()
+	hour := durationpb.New(time.Hour)
+	cases := []struct {
+		name string
+		call func() error
+		want string // a phrase the message must contain
+	}{
+		{"PutTenant without tenant", func() error { _, err := c.PutTenant(ctx, &gsv1.PutTenantRequest{}); return err }, "tenant: missing"},
+		{"GetTenant without id", func() error { _, err := c.GetTenant(ctx, &gsv1.GetTenantRequest{}); return err }, "tenant_id: must not be empty"},
+		{"GetTenant id too long", func() error {
+			_, err := c.GetTenant(ctx, &gsv1.GetTenantRequest{TenantId: strings.Repeat("t", 257)})
+			return err
+		}, "tenant_id: 257 bytes, at most 256"},
+		{"GetTenant control character", func() error {
+			_, err := c.GetTenant(ctx, &gsv1.GetTenantRequest{TenantId: "t\x07"})
+			return err
+		}, "tenant_id: control character"},
+		{"PutConnection without platform", func() error {
+			_, err := c.PutConnection(ctx, &gsv1.PutConnectionRequest{Connection: &gsv1.Connection{TenantId: "t", ConnectionId: "c"}})
+			return err
+		}, "platform: must not be empty"},
+		{"GetConnection without connection id", func() error {
+			_, err := c.GetConnection(ctx, &gsv1.GetConnectionRequest{TenantId: "t"})
+			return err
+		}, "connection_id: must not be empty"},
+		{"PutLink without connection", func() error {
+			_, err := c.PutLink(ctx, &gsv1.PutLinkRequest{Link: &gsv1.Link{TenantId: "t", LinkId: "l", GalleryId: "g"}})
+			return err
+		}, "connection_id: must not be empty"},
+		{"GetLink without tenant", func() error { _, err := c.GetLink(ctx, &gsv1.GetLinkRequest{LinkId: "l"}); return err }, "tenant_id: must not be empty"},
+		{"ListLinks without tenant", func() error { _, err := c.ListLinks(ctx, &gsv1.ListLinksRequest{}); return err }, "tenant_id: must not be empty"},
+		{"GetItem without key", func() error {
+			_, err := c.GetItem(ctx, &gsv1.GetItemRequest{TenantId: "t", LinkId: "l"})
+			return err
+		}, "set wix_item_id or external_id"},
+		{"GetItem with empty external id", func() error {
+			_, err := c.GetItem(ctx, &gsv1.GetItemRequest{TenantId: "t", LinkId: "l", Key: &gsv1.GetItemRequest_ExternalId{}})
+			return err
+		}, "external_id: must not be empty"},
+		{"PutItem without item", func() error { _, err := c.PutItem(ctx, &gsv1.PutItemRequest{}); return err }, "item: missing"},
+		{"PutItem negative revision", func() error {
+			_, err := c.PutItem(ctx, &gsv1.PutItemRequest{
+				Item: &gsv1.ItemMapping{TenantId: "t", LinkId: "l", WixItemId: "w"}, ExpectedRevision: -1,
+			})
+			return err
+		}, "expected_revision: -1 is negative"},
+		{"DeleteItem without wix id", func() error {
+			_, err := c.DeleteItem(ctx, &gsv1.DeleteItemRequest{TenantId: "t", LinkId: "l"})
+			return err
+		}, "wix_item_id: must not be empty"},
+		{"ListItems negative page size", func() error {
+			_, err := c.ListItems(ctx, &gsv1.ListItemsRequest{TenantId: "t", LinkId: "l", PageSize: -5})
+			return err
+		}, "page_size: -5 is negative"},
+		{"ListItems foreign token", func() error {
+			_, err := c.ListItems(ctx, &gsv1.ListItemsRequest{TenantId: "t", LinkId: "l", PageToken: "abc"})
+			return err
+		}, "page_token"},
+		{"MarkEcho without ttl", func() error {
+			_, err := c.MarkEcho(ctx, &gsv1.MarkEchoRequest{TenantId: "t", Side: gsv1.Side_SIDE_WIX, ObjectId: "o", ContentHash: "h"})
+			return err
+		}, "ttl: missing"},
+		{"MarkEcho negative ttl", func() error {
+			_, err := c.MarkEcho(ctx, &gsv1.MarkEchoRequest{TenantId: "t", Side: gsv1.Side_SIDE_WIX, ObjectId: "o", ContentHash: "h",
+				Ttl: durationpb.New(-time.Second)})
+			return err
+		}, "ttl: -1s"},
+		{"CheckEcho without side", func() error {
+			_, err := c.CheckEcho(ctx, &gsv1.CheckEchoRequest{TenantId: "t", ObjectId: "o", ContentHash: "h"})
+			return err
+		}, "side"},
+		{"MarkDedup without key", func() error {
+			_, err := c.MarkDedup(ctx, &gsv1.MarkDedupRequest{TenantId: "t", Ttl: hour})
+			return err
+		}, "key: must not be empty"},
+		{"CheckDedup without tenant", func() error {
+			_, err := c.CheckDedup(ctx, &gsv1.CheckDedupRequest{Key: "k"})
+			return err
+		}, "tenant_id: must not be empty"},
+		{"AcquireLock without owner", func() error {
+			_, err := c.AcquireLock(ctx, &gsv1.AcquireLockRequest{TenantId: "t", Key: "k", Ttl: hour})
+			return err
+		}, "owner: must not be empty"},
+		{"ReleaseLock without key", func() error {
+			_, err := c.ReleaseLock(ctx, &gsv1.ReleaseLockRequest{TenantId: "t", Owner: "o"})
+			return err
+		}, "key: must not be empty"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.call()
+			wantCode(t, tc.name, err, codes.InvalidArgument)
+			if msg := status.Convert(err).Message(); !strings.Contains(msg, tc.want) {
+				t.Fatalf("message %q does not say %q", msg, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,179 @@
+package boltstore
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
+	"gallerysync.dev/services/mapping/store"
+	"gallerysync.dev/services/mapping/store/storetest"
+)
+
+func open(t *testing.T, path string, opts ...Option) *Store {
+	t.Helper()
+	s, err := Open(path, opts...)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, filepath.Join(t.TempDir(), "mapping.db"))
+	})
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "mapping.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := &gsv1.Tenant{TenantId: "t1", DisplayName: "kept"}
+	conn := &gsv1.Connection{TenantId: "t1", ConnectionId: "c1", Platform: "mastodon", Credentials: []byte("sealed")}
+	link := &gsv1.Link{TenantId: "t1", LinkId: "l1", GalleryId: "g1", ConnectionId: "c1"}
+	if err := s.PutTenant(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutConnection(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutLink(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	item, err := s.PutItem(ctx, &gsv1.ItemMapping{TenantId: "t1", LinkId: "l1", WixItemId: "w1", ExternalId: "e1"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkDedup(ctx, "t1", "wix:ev1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open(t, path)
+	checks := []struct {
+		name string
+		get  func() (proto.Message, error)
+		want proto.Message
+	}{
+		{"tenant", func() (proto.Message, error) { return s.GetTenant(ctx, "t1") }, tenant},
+		{"connection", func() (proto.Message, error) { return s.GetConnection(ctx, "t1", "c1") }, conn},
+		{"link", func() (proto.Message, error) { return s.GetLink(ctx, "t1", "l1") }, link},
+		{"item by external id", func() (proto.Message, error) { return s.GetItemByExternal(ctx, "t1", "l1", "e1") }, item},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := c.get()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !proto.Equal(got, c.want) {
+				t.Fatalf("after reopen got %v, want %v", got, c.want)
+			}
+		})
+	}
+	t.Run("dedup mark", func(t *testing.T) {
+		first, err := s.MarkDedup(ctx, "t1", "wix:ev1", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first {
+			t.Fatal("dedup mark lost on reopen")
+		}
+	})
+}
+
+func TestSweeperRemovesExpiredEntries(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := open(t, filepath.Join(t.TempDir(), "mapping.db"), WithSweepInterval(50*time.Millisecond))
+	if err := s.MarkEcho(ctx, "t1", gsv1.Side_SIDE_WIX, "o1", "h", 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkDedup(ctx, "t1", "short", 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AcquireLock(ctx, "t1", "short", "o", 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkDedup(ctx, "t1", "long", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		counts := s.entryCounts(t)
+		if counts[bucketEcho] == 0 && counts[bucketLocks] == 0 && counts[bucketDedup] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("entries left after expiry: %v; want only the live dedup mark", counts)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	seen, err := s.CheckDedup(ctx, "t1", "long")
+	if err != nil || !seen {
+		t.Fatalf("live dedup mark: seen %v, err %v; the sweeper must keep it", seen, err)
+	}
+}
+
+// entryCounts counts the raw entries of the expiring buckets, expired or not.
+func (s *Store) entryCounts(t *testing.T) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, name := range ttlBuckets() {
+			counts[name] = bucket(tx, name).Stats().KeyN
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts
+}
+
+func TestSecondOpenOfALockedFileFails(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "mapping.db")
+	open(t, path)
+	s, err := Open(path, WithOpenTimeout(100*time.Millisecond))
+	if err == nil {
+		_ = s.Close()
+		t.Fatal("a second Open of a file in use succeeded")
+	}
+}
+
+func TestClosedStoreFailsPing(t *testing.T) {
+	t.Parallel()
+	s, err := Open(filepath.Join(t.TempDir(), "mapping.db"), WithSweepInterval(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("ping an open store: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+	if err := s.Ping(t.Context()); err == nil {
+		t.Fatal("ping of a closed store succeeded")
+	}
+}

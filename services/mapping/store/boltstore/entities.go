@@ -1,0 +1,130 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
+	"gallerysync.dev/services/mapping/store"
+)
+
+func (s *Store) put(name string, k []byte, m proto.Message) error {
+	v, err := proto.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return bucket(tx, name).Put(k, v) })
+}
+
+func (s *Store) get(name string, k []byte, m proto.Message) error {
+	return s.db.View(func(tx *bolt.Tx) error { return getIn(tx, name, k, m) })
+}
+
+// getIn decodes a record inside a transaction; bbolt's bytes are only valid
+// until it ends, so they are copied first.
+func getIn(tx *bolt.Tx, name string, k []byte, m proto.Message) error {
+	v := bucket(tx, name).Get(k)
+	if v == nil {
+		return store.ErrNotFound
+	}
+	return proto.Unmarshal(bytes.Clone(v), m)
+}
+
+// PutTenant implements store.TenantStore.
+func (s *Store) PutTenant(ctx context.Context, t *gsv1.Tenant) error {
+	if err := check(ctx, store.CheckTenant(t)); err != nil {
+		return err
+	}
+	if err := s.put(bucketTenants, []byte(t.TenantId), t); err != nil {
+		return fmt.Errorf("put tenant %s: %w", t.TenantId, err)
+	}
+	return nil
+}
+
+// GetTenant implements store.TenantStore.
+func (s *Store) GetTenant(ctx context.Context, tenantID string) (*gsv1.Tenant, error) {
+	if err := check(ctx, store.CheckID("tenant_id", tenantID)); err != nil {
+		return nil, err
+	}
+	t := &gsv1.Tenant{}
+	if err := s.get(bucketTenants, []byte(tenantID), t); err != nil {
+		return nil, fmt.Errorf("get tenant %s: %w", tenantID, err)
+	}
+	return t, nil
+}
+
+// PutConnection implements store.ConnectionStore.
+func (s *Store) PutConnection(ctx context.Context, c *gsv1.Connection) error {
+	if err := check(ctx, store.CheckConnection(c)); err != nil {
+		return err
+	}
+	if err := s.put(bucketConnections, key([]string{c.TenantId}, c.ConnectionId), c); err != nil {
+		return fmt.Errorf("put connection %s: %w", c.ConnectionId, err)
+	}
+	return nil
+}
+
+// GetConnection implements store.ConnectionStore.
+func (s *Store) GetConnection(ctx context.Context, tenantID, connectionID string) (*gsv1.Connection, error) {
+	if err := check(ctx, store.CheckID("tenant_id", tenantID), store.CheckID("connection_id", connectionID)); err != nil {
+		return nil, err
+	}
+	c := &gsv1.Connection{}
+	if err := s.get(bucketConnections, key([]string{tenantID}, connectionID), c); err != nil {
+		return nil, fmt.Errorf("get connection %s: %w", connectionID, err)
+	}
+	return c, nil
+}
+
+// PutLink implements store.LinkStore.
+func (s *Store) PutLink(ctx context.Context, l *gsv1.Link) error {
+	if err := check(ctx, store.CheckLink(l)); err != nil {
+		return err
+	}
+	if err := s.put(bucketLinks, key([]string{l.TenantId}, l.LinkId), l); err != nil {
+		return fmt.Errorf("put link %s: %w", l.LinkId, err)
+	}
+	return nil
+}
+
+// GetLink implements store.LinkStore.
+func (s *Store) GetLink(ctx context.Context, tenantID, linkID string) (*gsv1.Link, error) {
+	if err := check(ctx, store.CheckID("tenant_id", tenantID), store.CheckID("link_id", linkID)); err != nil {
+		return nil, err
+	}
+	l := &gsv1.Link{}
+	if err := s.get(bucketLinks, key([]string{tenantID}, linkID), l); err != nil {
+		return nil, fmt.Errorf("get link %s: %w", linkID, err)
+	}
+	return l, nil
+}
+
+// ListLinks implements store.LinkStore.
+func (s *Store) ListLinks(ctx context.Context, tenantID, galleryID string) ([]*gsv1.Link, error) {
+	if err := check(ctx, store.CheckID("tenant_id", tenantID), store.CheckOptionalID("gallery_id", galleryID)); err != nil {
+		return nil, err
+	}
+	prefix := key([]string{tenantID}, "")
+	var links []*gsv1.Link
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := bucket(tx, bucketLinks).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			l := &gsv1.Link{}
+			if err := proto.Unmarshal(bytes.Clone(v), l); err != nil {
+				return err
+			}
+			if galleryID == "" || l.GalleryId == galleryID {
+				links = append(links, l)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	return links, nil
+}

@@ -1,0 +1,134 @@
+package store
+
+import (
+	"fmt"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
+)
+
+// Limits on what callers may send. Ids become parts of storage keys, so they
+// are short, printable text; keys (dedup, lock) may be built from several ids.
+const (
+	MaxIDLen  = 256
+	MaxKeyLen = 1024
+	// MinTTL is the shortest marker or lease; backends count in milliseconds.
+	MinTTL = time.Millisecond
+)
+
+// CheckID returns an ErrInvalid error unless v is a usable id: non-empty, at
+// most MaxIDLen bytes of valid UTF-8 without control characters.
+func CheckID(field, v string) error {
+	if v == "" {
+		return fmt.Errorf("%w %s: must not be empty", ErrInvalid, field)
+	}
+	return checkText(field, v, MaxIDLen)
+}
+
+// CheckOptionalID is CheckID for a field that may be empty.
+func CheckOptionalID(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	return checkText(field, v, MaxIDLen)
+}
+
+// CheckKey is CheckID for dedup and lock keys, which may be up to MaxKeyLen bytes.
+func CheckKey(field, v string) error {
+	if v == "" {
+		return fmt.Errorf("%w %s: must not be empty", ErrInvalid, field)
+	}
+	return checkText(field, v, MaxKeyLen)
+}
+
+func checkText(field, v string, maxLen int) error {
+	if len(v) > maxLen {
+		return fmt.Errorf("%w %s: %d bytes, at most %d allowed", ErrInvalid, field, len(v), maxLen)
+	}
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("%w %s: not valid UTF-8", ErrInvalid, field)
+	}
+	for i, r := range v {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w %s: control character at byte %d", ErrInvalid, field, i)
+		}
+	}
+	return nil
+}
+
+// CheckTTL returns an ErrInvalid error unless ttl is at least MinTTL.
+func CheckTTL(ttl time.Duration) error {
+	if ttl < MinTTL {
+		return fmt.Errorf("%w ttl: %v, at least %v required", ErrInvalid, ttl, MinTTL)
+	}
+	return nil
+}
+
+// CheckSide returns an ErrInvalid error unless side names one side of a link.
+func CheckSide(side gsv1.Side) error {
+	if side != gsv1.Side_SIDE_WIX && side != gsv1.Side_SIDE_PLATFORM {
+		return fmt.Errorf("%w side: %v is not SIDE_WIX or SIDE_PLATFORM", ErrInvalid, side)
+	}
+	return nil
+}
+
+// CheckTenant validates a tenant before it is stored.
+func CheckTenant(t *gsv1.Tenant) error {
+	if t == nil {
+		return fmt.Errorf("%w tenant: missing", ErrInvalid)
+	}
+	return CheckID("tenant_id", t.GetTenantId())
+}
+
+// CheckConnection validates a connection before it is stored.
+func CheckConnection(c *gsv1.Connection) error {
+	if c == nil {
+		return fmt.Errorf("%w connection: missing", ErrInvalid)
+	}
+	return firstErr(
+		CheckID("tenant_id", c.GetTenantId()),
+		CheckID("connection_id", c.GetConnectionId()),
+		CheckID("platform", c.GetPlatform()),
+	)
+}
+
+// CheckLink validates a link before it is stored.
+func CheckLink(l *gsv1.Link) error {
+	if l == nil {
+		return fmt.Errorf("%w link: missing", ErrInvalid)
+	}
+	return firstErr(
+		CheckID("tenant_id", l.GetTenantId()),
+		CheckID("link_id", l.GetLinkId()),
+		CheckID("gallery_id", l.GetGalleryId()),
+		CheckID("connection_id", l.GetConnectionId()),
+		CheckOptionalID("album_id", l.GetAlbumId()),
+	)
+}
+
+// CheckItem validates an item mapping and the revision it expects.
+func CheckItem(item *gsv1.ItemMapping, expectedRevision int64) error {
+	if item == nil {
+		return fmt.Errorf("%w item: missing", ErrInvalid)
+	}
+	if expectedRevision < 0 {
+		return fmt.Errorf("%w expected_revision: %d is negative", ErrInvalid, expectedRevision)
+	}
+	return firstErr(
+		CheckID("tenant_id", item.GetTenantId()),
+		CheckID("link_id", item.GetLinkId()),
+		CheckID("wix_item_id", item.GetWixItemId()),
+		CheckOptionalID("external_id", item.GetExternalId()),
+	)
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

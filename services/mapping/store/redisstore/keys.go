@@ -1,0 +1,52 @@
+package redisstore
+
+import (
+	"strings"
+
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
+)
+
+// keys builds the Redis keys of one tenant. Each starts with gs:{tenant}:, so
+// all of a tenant's keys hash to one Redis Cluster slot and a script may
+// touch several of them. Ids are escaped, so no id can close the hash tag or
+// forge a separator and reach another tenant's or record's key.
+type keys struct{ prefix string }
+
+func keysOf(tenantID string) keys { return keys{prefix: "gs:{" + escape(tenantID) + "}:"} }
+
+func (k keys) tenant() string              { return k.prefix + "tenant" }
+func (k keys) connection(id string) string { return k.prefix + "conn:" + escape(id) }
+func (k keys) links() string               { return k.prefix + "links" }
+func (k keys) item(link, wix string) string {
+	return k.prefix + "item:" + escape(link) + ":" + escape(wix)
+}
+func (k keys) order(link string) string    { return k.prefix + "order:" + escape(link) }
+func (k keys) external(link string) string { return k.prefix + "ext:" + escape(link) }
+func (k keys) dedup(key string) string     { return k.prefix + "dedup:" + escape(key) }
+func (k keys) lock(key string) string      { return k.prefix + "lock:" + escape(key) }
+func (k keys) echo(side gsv1.Side, object string) string {
+	return k.prefix + "echo:" + side.String() + ":" + escape(object)
+}
+
+// escape percent-encodes the characters that structure a key.
+func escape(s string) string {
+	if !strings.ContainsAny(s, "%:{}") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			b.WriteString("%25")
+		case ':':
+			b.WriteString("%3A")
+		case '{':
+			b.WriteString("%7B")
+		case '}':
+			b.WriteString("%7D")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,112 @@
+// Package store defines the durable state of the mapping service and the
+// contract every storage backend keeps. All data is keyed by tenant: no
+// operation given one tenant's id can see or change another tenant's records.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
+)
+
+// Errors a backend returns, wrapped with context; callers test them with errors.Is.
+var (
+	// ErrNotFound means the record does not exist (or its TTL ran out).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a PutItem lost a compare-and-set: the stored revision
+	// differs from the expected one, or its external id already belongs to
+	// another item of the link. Re-read and decide again.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid means the request can never succeed as given.
+	ErrInvalid = errors.New("invalid")
+)
+
+// Store is everything the mapping service keeps. Implementations are safe for
+// concurrent use by many goroutines and, for shared backends, many processes.
+type Store interface {
+	TenantStore
+	ConnectionStore
+	LinkStore
+	ItemStore
+	MarkStore
+	LockStore
+	// Ping reports whether the backend answers; health checks call it.
+	Ping(ctx context.Context) error
+}
+
+// TenantStore keeps tenants (Wix app instances).
+type TenantStore interface {
+	// PutTenant creates or replaces the tenant named by t.TenantId.
+	PutTenant(ctx context.Context, t *gsv1.Tenant) error
+	// GetTenant returns the tenant or ErrNotFound.
+	GetTenant(ctx context.Context, tenantID string) (*gsv1.Tenant, error)
+}
+
+// ConnectionStore keeps platform connections. Credentials are stored exactly
+// as given: sealing them is the caller's job, so a backend never sees clear secrets.
+type ConnectionStore interface {
+	// PutConnection creates or replaces the connection (c.TenantId, c.ConnectionId).
+	PutConnection(ctx context.Context, c *gsv1.Connection) error
+	// GetConnection returns the connection or ErrNotFound.
+	GetConnection(ctx context.Context, tenantID, connectionID string) (*gsv1.Connection, error)
+}
+
+// LinkStore keeps gallery <-> album links.
+type LinkStore interface {
+	// PutLink creates or replaces the link (l.TenantId, l.LinkId).
+	PutLink(ctx context.Context, l *gsv1.Link) error
+	// GetLink returns the link or ErrNotFound.
+	GetLink(ctx context.Context, tenantID, linkID string) (*gsv1.Link, error)
+	// ListLinks returns the tenant's links in link id order; a non-empty
+	// galleryID keeps only that gallery's links.
+	ListLinks(ctx context.Context, tenantID, galleryID string) ([]*gsv1.Link, error)
+}
+
+// ItemStore keeps item mappings of a link, indexed by Wix item id and by
+// external id.
+type ItemStore interface {
+	// PutItem writes item if the stored revision equals expectedRevision (0:
+	// the item must not exist) and returns what was stored: revision
+	// expectedRevision+1 and updated_at set to now. It keeps the external-id
+	// index in step in the same atomic write, and fails with ErrConflict when
+	// the revision differs or the external id belongs to another item.
+	PutItem(ctx context.Context, item *gsv1.ItemMapping, expectedRevision int64) (*gsv1.ItemMapping, error)
+	// GetItemByWix returns the mapping of a Wix item or ErrNotFound.
+	GetItemByWix(ctx context.Context, tenantID, linkID, wixItemID string) (*gsv1.ItemMapping, error)
+	// GetItemByExternal returns the mapping holding an external id or ErrNotFound.
+	GetItemByExternal(ctx context.Context, tenantID, linkID, externalID string) (*gsv1.ItemMapping, error)
+	// DeleteItem removes the mapping and its external-id index entry, or
+	// returns ErrNotFound.
+	DeleteItem(ctx context.Context, tenantID, linkID, wixItemID string) error
+	// ListItems returns up to pageSize mappings of a link in Wix item id order,
+	// starting after pageToken, and the token of the next page ("" at the
+	// end). pageSize 0 means DefaultPageSize; larger than MaxPageSize is capped.
+	ListItems(ctx context.Context, tenantID, linkID string, pageSize int, pageToken string) ([]*gsv1.ItemMapping, string, error)
+}
+
+// MarkStore keeps short-lived markers: echo markers (content we wrote to a
+// side, so its change event is recognized as our own) and dedup marks
+// (source events already processed). Markers vanish when their TTL ends.
+type MarkStore interface {
+	// MarkEcho records that content with hash was written to objectID on side,
+	// replacing an earlier marker of that object.
+	MarkEcho(ctx context.Context, tenantID string, side gsv1.Side, objectID, hash string, ttl time.Duration) error
+	// CheckEcho reports whether a live marker of (side, objectID) holds hash.
+	CheckEcho(ctx context.Context, tenantID string, side gsv1.Side, objectID, hash string) (bool, error)
+	// MarkDedup sets the mark if it is absent; first is false if a live mark
+	// already existed (then its TTL is left alone).
+	MarkDedup(ctx context.Context, tenantID, key string, ttl time.Duration) (first bool, err error)
+	// CheckDedup reports whether a live mark exists.
+	CheckDedup(ctx context.Context, tenantID, key string) (bool, error)
+}
+
+// LockStore keeps leases that serialize work on one key across replicas.
+type LockStore interface {
+	// AcquireLock takes the lease when it is free or expired, or extends it to
+	// ttl from now when owner already holds it; it reports whether owner holds it now.
+	AcquireLock(ctx context.Context, tenantID, key, owner string, ttl time.Duration) (bool, error)
+	// ReleaseLock frees the lease if owner holds it and reports whether it did.
+	ReleaseLock(ctx context.Context, tenantID, key, owner string) (bool, error)
+}
