@@ -1,0 +1,79 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"gallerysync.dev/libs/testkit"
+	"gallerysync.dev/services/allinone/smoke"
+)
+
+// startStack runs the whole system over real engines: an embedded NATS
+// JetStream server and a redis-server process behind the mapping service.
+func startStack(t *testing.T) *Stack {
+	t.Helper()
+	nats := testkit.StartNATS(t)
+	redis := testkit.StartRedis(t)
+	addr := func() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(testkit.FreePort(t))) }
+	cfg := Config{
+		DataDir:         t.TempDir(),
+		NATSURL:         nats.URL(),
+		IngressAddr:     addr(),
+		MappingAddr:     addr(),
+		SandboxAddr:     addr(),
+		MappingStore:    "redis",
+		RedisAddr:       redis.Addr(),
+		MastodonLimits:  "documented",
+		ShutdownTimeout: 10 * time.Second,
+	}
+	cfg.Telemetry.LogLevel = "warn"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Start(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatalf("start stack: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("stop stack: %v", err)
+		}
+	})
+	return s
+}
+
+func target(d Demo) smoke.Target {
+	return smoke.Target{
+		SandboxURL:        d.SandboxURL,
+		InstanceID:        d.InstanceID,
+		LinkedGalleryID:   d.LinkedGalleryID,
+		Hashtag:           d.Hashtag,
+		MastodonBaseURL:   d.MastodonBaseURL,
+		MastodonAccountID: d.MastodonAccountID,
+		MastodonToken:     d.MastodonToken,
+	}
+}
+
+// TestWixEditReachesMastodon is the smoke scenario as a test: create, rename
+// and delete an item as the site owner; each change is one Mastodon write.
+func TestWixEditReachesMastodon(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := smoke.Run(ctx, target(s.Demo()), smoke.Options{
+		Within: 5 * time.Second, Settle: time.Second, Nonce: fmt.Sprint(time.Now().UnixNano()),
+	})
+	for _, c := range rep.Checks {
+		t.Logf("%-22s ok=%v %s", c.Name, c.OK, c.Detail)
+	}
+	if err != nil {
+		t.Fatalf("smoke: %v", err)
+	}
+	if !rep.Passed() {
+		t.Fatal("smoke checks failed")
+	}
+}
