@@ -25,6 +25,8 @@ const (
 	subjectRoot      = "changes"
 	deadLetterRoot   = "deadletter"
 	wixToken         = "wix"
+	appToken         = "app"
+	mediaToken       = "media"
 	platformToken    = "platform"
 	anyTenantPattern = ">"
 )
@@ -41,6 +43,19 @@ func WixSubject(tenant string) string { return subjectRoot + "." + wixToken + ".
 // WixFilter matches Wix-origin changes of every tenant.
 func WixFilter() string { return subjectRoot + "." + wixToken + "." + anyTenantPattern }
 
+// AppSubject is where a tenant's app lifecycle events (installed, removed)
+// are published, apart from gallery changes so their consumer binds to them alone.
+func AppSubject(tenant string) string { return subjectRoot + "." + appToken + "." + tenant }
+
+// AppFilter matches app lifecycle events of every tenant.
+func AppFilter() string { return subjectRoot + "." + appToken + "." + anyTenantPattern }
+
+// MediaSubject is where Wix Media Manager file events (ready, failed) are published.
+func MediaSubject(tenant string) string { return subjectRoot + "." + mediaToken + "." + tenant }
+
+// MediaFilter matches Media Manager file events of every tenant.
+func MediaFilter() string { return subjectRoot + "." + mediaToken + "." + anyTenantPattern }
+
 // PlatformSubject is where changes seen on one platform are published.
 func PlatformSubject(platform, tenant string) string {
 	return subjectRoot + "." + platformToken + "." + platform + "." + tenant
@@ -56,6 +71,12 @@ func DeadLetterSubject(consumer string) string { return deadLetterRoot + "." + c
 func Subject(ev *gsv1.ChangeEvent) string {
 	if ev.GetOrigin() == gsv1.Origin_ORIGIN_PLATFORM {
 		return PlatformSubject(ev.GetPlatform(), ev.GetTenantId())
+	}
+	switch ev.GetKind() {
+	case gsv1.ChangeKind_CHANGE_KIND_APP_INSTALLED, gsv1.ChangeKind_CHANGE_KIND_APP_REMOVED:
+		return AppSubject(ev.GetTenantId())
+	case gsv1.ChangeKind_CHANGE_KIND_MEDIA_READY, gsv1.ChangeKind_CHANGE_KIND_MEDIA_FAILED:
+		return MediaSubject(ev.GetTenantId())
 	}
 	return WixSubject(ev.GetTenantId())
 }
@@ -95,6 +116,9 @@ func Validate(ev *gsv1.ChangeEvent) error {
 	if IsItemKind(ev.GetKind()) && ev.GetItem().GetItemId() == "" {
 		return fmt.Errorf("%w: item event without item id", ErrInvalid)
 	}
+	if IsMediaKind(ev.GetKind()) && ev.GetMedia().GetFileId() == "" {
+		return fmt.Errorf("%w: media event without file id", ErrInvalid)
+	}
 	return nil
 }
 
@@ -107,6 +131,11 @@ func IsItemKind(k gsv1.ChangeKind) bool {
 		return true
 	}
 	return false
+}
+
+// IsMediaKind reports whether a kind names a Media Manager file event.
+func IsMediaKind(k gsv1.ChangeKind) bool {
+	return k == gsv1.ChangeKind_CHANGE_KIND_MEDIA_READY || k == gsv1.ChangeKind_CHANGE_KIND_MEDIA_FAILED
 }
 
 // validToken reports whether s can stand as one NATS subject token.

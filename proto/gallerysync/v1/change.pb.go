@@ -85,17 +85,31 @@ const (
 	ChangeKind_CHANGE_KIND_ITEM_DELETED    ChangeKind = 3
 	ChangeKind_CHANGE_KIND_GALLERY_UPDATED ChangeKind = 4
 	ChangeKind_CHANGE_KIND_GALLERY_DELETED ChangeKind = 5
+	ChangeKind_CHANGE_KIND_GALLERY_CREATED ChangeKind = 6
+	// The app was installed on a site: the tenant starts (ChangeEvent.tenant_id).
+	ChangeKind_CHANGE_KIND_APP_INSTALLED ChangeKind = 7
+	// The app was removed from a site: the tenant's links stop, its secrets go.
+	ChangeKind_CHANGE_KIND_APP_REMOVED ChangeKind = 8
+	// A Media Manager file finished processing (ChangeEvent.media).
+	ChangeKind_CHANGE_KIND_MEDIA_READY ChangeKind = 9
+	// A Media Manager file failed processing (ChangeEvent.media).
+	ChangeKind_CHANGE_KIND_MEDIA_FAILED ChangeKind = 10
 )
 
 // Enum value maps for ChangeKind.
 var (
 	ChangeKind_name = map[int32]string{
-		0: "CHANGE_KIND_UNSPECIFIED",
-		1: "CHANGE_KIND_ITEM_CREATED",
-		2: "CHANGE_KIND_ITEM_UPDATED",
-		3: "CHANGE_KIND_ITEM_DELETED",
-		4: "CHANGE_KIND_GALLERY_UPDATED",
-		5: "CHANGE_KIND_GALLERY_DELETED",
+		0:  "CHANGE_KIND_UNSPECIFIED",
+		1:  "CHANGE_KIND_ITEM_CREATED",
+		2:  "CHANGE_KIND_ITEM_UPDATED",
+		3:  "CHANGE_KIND_ITEM_DELETED",
+		4:  "CHANGE_KIND_GALLERY_UPDATED",
+		5:  "CHANGE_KIND_GALLERY_DELETED",
+		6:  "CHANGE_KIND_GALLERY_CREATED",
+		7:  "CHANGE_KIND_APP_INSTALLED",
+		8:  "CHANGE_KIND_APP_REMOVED",
+		9:  "CHANGE_KIND_MEDIA_READY",
+		10: "CHANGE_KIND_MEDIA_FAILED",
 	}
 	ChangeKind_value = map[string]int32{
 		"CHANGE_KIND_UNSPECIFIED":     0,
@@ -104,6 +118,11 @@ var (
 		"CHANGE_KIND_ITEM_DELETED":    3,
 		"CHANGE_KIND_GALLERY_UPDATED": 4,
 		"CHANGE_KIND_GALLERY_DELETED": 5,
+		"CHANGE_KIND_GALLERY_CREATED": 6,
+		"CHANGE_KIND_APP_INSTALLED":   7,
+		"CHANGE_KIND_APP_REMOVED":     8,
+		"CHANGE_KIND_MEDIA_READY":     9,
+		"CHANGE_KIND_MEDIA_FAILED":    10,
 	}
 )
 
@@ -275,7 +294,11 @@ type ItemSnapshot struct {
 	// The item's last modification time on its side; orders versions of one item.
 	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	// Hash of the synced content (see libs/change.Hash); equal hashes mean equal content.
-	ContentHash   string `protobuf:"bytes,13,opt,name=content_hash,json=contentHash,proto3" json:"content_hash,omitempty"`
+	ContentHash string `protobuf:"bytes,13,opt,name=content_hash,json=contentHash,proto3" json:"content_hash,omitempty"`
+	// Text describing the image for people who cannot see it.
+	AltText string `protobuf:"bytes,14,opt,name=alt_text,json=altText,proto3" json:"alt_text,omitempty"`
+	// The item's public page on its side (e.g. the post's URL), used to link back.
+	Permalink     string `protobuf:"bytes,15,opt,name=permalink,proto3" json:"permalink,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -401,6 +424,115 @@ func (x *ItemSnapshot) GetContentHash() string {
 	return ""
 }
 
+func (x *ItemSnapshot) GetAltText() string {
+	if x != nil {
+		return x.AltText
+	}
+	return ""
+}
+
+func (x *ItemSnapshot) GetPermalink() string {
+	if x != nil {
+		return x.Permalink
+	}
+	return ""
+}
+
+// MediaFile is a Wix Media Manager file named by a File Ready/Failed event.
+type MediaFile struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	FileId string                 `protobuf:"bytes,1,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	// PENDING, READY or FAILED.
+	OperationStatus string `protobuf:"bytes,2,opt,name=operation_status,json=operationStatus,proto3" json:"operation_status,omitempty"`
+	Url             string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
+	MimeType        string `protobuf:"bytes,4,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	Width           int32  `protobuf:"varint,5,opt,name=width,proto3" json:"width,omitempty"`
+	Height          int32  `protobuf:"varint,6,opt,name=height,proto3" json:"height,omitempty"`
+	// The externalInfo.externalIds given at import: who asked for this file.
+	ExternalIds   []string `protobuf:"bytes,7,rep,name=external_ids,json=externalIds,proto3" json:"external_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MediaFile) Reset() {
+	*x = MediaFile{}
+	mi := &file_gallerysync_v1_change_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MediaFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MediaFile) ProtoMessage() {}
+
+func (x *MediaFile) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_change_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MediaFile.ProtoReflect.Descriptor instead.
+func (*MediaFile) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_change_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *MediaFile) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+func (x *MediaFile) GetOperationStatus() string {
+	if x != nil {
+		return x.OperationStatus
+	}
+	return ""
+}
+
+func (x *MediaFile) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *MediaFile) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+func (x *MediaFile) GetWidth() int32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *MediaFile) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *MediaFile) GetExternalIds() []string {
+	if x != nil {
+		return x.ExternalIds
+	}
+	return nil
+}
+
 // ChangeEvent is the one envelope that flows through the bus: "item X (or
 // gallery G) of tenant T changed on side S".
 type ChangeEvent struct {
@@ -428,13 +560,17 @@ type ChangeEvent struct {
 	Identity *Identity     `protobuf:"bytes,12,opt,name=identity,proto3" json:"identity,omitempty"`
 	// Set when Wix reports a cascade, e.g. "Gallery Deleted" on item deletes.
 	OriginatedFrom string `protobuf:"bytes,13,opt,name=originated_from,json=originatedFrom,proto3" json:"originated_from,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The file of CHANGE_KIND_MEDIA_READY / _FAILED.
+	Media *MediaFile `protobuf:"bytes,14,opt,name=media,proto3" json:"media,omitempty"`
+	// For CHANGE_KIND_APP_INSTALLED on a duplicated site: the instance it was copied from.
+	OriginInstanceId string `protobuf:"bytes,15,opt,name=origin_instance_id,json=originInstanceId,proto3" json:"origin_instance_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ChangeEvent) Reset() {
 	*x = ChangeEvent{}
-	mi := &file_gallerysync_v1_change_proto_msgTypes[2]
+	mi := &file_gallerysync_v1_change_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -446,7 +582,7 @@ func (x *ChangeEvent) String() string {
 func (*ChangeEvent) ProtoMessage() {}
 
 func (x *ChangeEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_change_proto_msgTypes[2]
+	mi := &file_gallerysync_v1_change_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -459,7 +595,7 @@ func (x *ChangeEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeEvent.ProtoReflect.Descriptor instead.
 func (*ChangeEvent) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_change_proto_rawDescGZIP(), []int{2}
+	return file_gallerysync_v1_change_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ChangeEvent) GetEventId() string {
@@ -553,6 +689,20 @@ func (x *ChangeEvent) GetOriginatedFrom() string {
 	return ""
 }
 
+func (x *ChangeEvent) GetMedia() *MediaFile {
+	if x != nil {
+		return x.Media
+	}
+	return nil
+}
+
+func (x *ChangeEvent) GetOriginInstanceId() string {
+	if x != nil {
+		return x.OriginInstanceId
+	}
+	return ""
+}
+
 var File_gallerysync_v1_change_proto protoreflect.FileDescriptor
 
 const file_gallerysync_v1_change_proto_rawDesc = "" +
@@ -561,7 +711,7 @@ const file_gallerysync_v1_change_proto_rawDesc = "" +
 	"\bIdentity\x120\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1c.gallerysync.v1.IdentityTypeR\x04type\x12\x15\n" +
 	"\x06app_id\x18\x02 \x01(\tR\x05appId\x12\x1e\n" +
-	"\vwix_user_id\x18\x03 \x01(\tR\twixUserId\"\x99\x03\n" +
+	"\vwix_user_id\x18\x03 \x01(\tR\twixUserId\"\xd2\x03\n" +
 	"\fItemSnapshot\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\tR\x06itemId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -579,7 +729,17 @@ const file_gallerysync_v1_change_proto_rawDesc = "" +
 	"sort_order\x18\v \x01(\x01R\tsortOrder\x129\n" +
 	"\n" +
 	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12!\n" +
-	"\fcontent_hash\x18\r \x01(\tR\vcontentHash\"\x96\x04\n" +
+	"\fcontent_hash\x18\r \x01(\tR\vcontentHash\x12\x19\n" +
+	"\balt_text\x18\x0e \x01(\tR\aaltText\x12\x1c\n" +
+	"\tpermalink\x18\x0f \x01(\tR\tpermalink\"\xcf\x01\n" +
+	"\tMediaFile\x12\x17\n" +
+	"\afile_id\x18\x01 \x01(\tR\x06fileId\x12)\n" +
+	"\x10operation_status\x18\x02 \x01(\tR\x0foperationStatus\x12\x10\n" +
+	"\x03url\x18\x03 \x01(\tR\x03url\x12\x1b\n" +
+	"\tmime_type\x18\x04 \x01(\tR\bmimeType\x12\x14\n" +
+	"\x05width\x18\x05 \x01(\x05R\x05width\x12\x16\n" +
+	"\x06height\x18\x06 \x01(\x05R\x06height\x12!\n" +
+	"\fexternal_ids\x18\a \x03(\tR\vexternalIds\"\xf5\x04\n" +
 	"\vChangeEvent\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12.\n" +
@@ -596,12 +756,14 @@ const file_gallerysync_v1_change_proto_rawDesc = "" +
 	" \x01(\tR\fconnectionId\x120\n" +
 	"\x04item\x18\v \x01(\v2\x1c.gallerysync.v1.ItemSnapshotR\x04item\x124\n" +
 	"\bidentity\x18\f \x01(\v2\x18.gallerysync.v1.IdentityR\bidentity\x12'\n" +
-	"\x0foriginated_from\x18\r \x01(\tR\x0eoriginatedFrom*E\n" +
+	"\x0foriginated_from\x18\r \x01(\tR\x0eoriginatedFrom\x12/\n" +
+	"\x05media\x18\x0e \x01(\v2\x19.gallerysync.v1.MediaFileR\x05media\x12,\n" +
+	"\x12origin_instance_id\x18\x0f \x01(\tR\x10originInstanceId*E\n" +
 	"\x06Origin\x12\x16\n" +
 	"\x12ORIGIN_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
 	"ORIGIN_WIX\x10\x01\x12\x13\n" +
-	"\x0fORIGIN_PLATFORM\x10\x02*\xc5\x01\n" +
+	"\x0fORIGIN_PLATFORM\x10\x02*\xdd\x02\n" +
 	"\n" +
 	"ChangeKind\x12\x1b\n" +
 	"\x17CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
@@ -609,7 +771,13 @@ const file_gallerysync_v1_change_proto_rawDesc = "" +
 	"\x18CHANGE_KIND_ITEM_UPDATED\x10\x02\x12\x1c\n" +
 	"\x18CHANGE_KIND_ITEM_DELETED\x10\x03\x12\x1f\n" +
 	"\x1bCHANGE_KIND_GALLERY_UPDATED\x10\x04\x12\x1f\n" +
-	"\x1bCHANGE_KIND_GALLERY_DELETED\x10\x05*\x9f\x01\n" +
+	"\x1bCHANGE_KIND_GALLERY_DELETED\x10\x05\x12\x1f\n" +
+	"\x1bCHANGE_KIND_GALLERY_CREATED\x10\x06\x12\x1d\n" +
+	"\x19CHANGE_KIND_APP_INSTALLED\x10\a\x12\x1b\n" +
+	"\x17CHANGE_KIND_APP_REMOVED\x10\b\x12\x1b\n" +
+	"\x17CHANGE_KIND_MEDIA_READY\x10\t\x12\x1c\n" +
+	"\x18CHANGE_KIND_MEDIA_FAILED\x10\n" +
+	"*\x9f\x01\n" +
 	"\fIdentityType\x12\x1d\n" +
 	"\x19IDENTITY_TYPE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fIDENTITY_TYPE_ANONYMOUS_VISITOR\x10\x01\x12\x18\n" +
@@ -630,29 +798,31 @@ func file_gallerysync_v1_change_proto_rawDescGZIP() []byte {
 }
 
 var file_gallerysync_v1_change_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_gallerysync_v1_change_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_gallerysync_v1_change_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_gallerysync_v1_change_proto_goTypes = []any{
 	(Origin)(0),                   // 0: gallerysync.v1.Origin
 	(ChangeKind)(0),               // 1: gallerysync.v1.ChangeKind
 	(IdentityType)(0),             // 2: gallerysync.v1.IdentityType
 	(*Identity)(nil),              // 3: gallerysync.v1.Identity
 	(*ItemSnapshot)(nil),          // 4: gallerysync.v1.ItemSnapshot
-	(*ChangeEvent)(nil),           // 5: gallerysync.v1.ChangeEvent
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*MediaFile)(nil),             // 5: gallerysync.v1.MediaFile
+	(*ChangeEvent)(nil),           // 6: gallerysync.v1.ChangeEvent
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
 }
 var file_gallerysync_v1_change_proto_depIdxs = []int32{
 	2, // 0: gallerysync.v1.Identity.type:type_name -> gallerysync.v1.IdentityType
-	6, // 1: gallerysync.v1.ItemSnapshot.updated_at:type_name -> google.protobuf.Timestamp
+	7, // 1: gallerysync.v1.ItemSnapshot.updated_at:type_name -> google.protobuf.Timestamp
 	0, // 2: gallerysync.v1.ChangeEvent.origin:type_name -> gallerysync.v1.Origin
-	6, // 3: gallerysync.v1.ChangeEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	7, // 3: gallerysync.v1.ChangeEvent.occurred_at:type_name -> google.protobuf.Timestamp
 	1, // 4: gallerysync.v1.ChangeEvent.kind:type_name -> gallerysync.v1.ChangeKind
 	4, // 5: gallerysync.v1.ChangeEvent.item:type_name -> gallerysync.v1.ItemSnapshot
 	3, // 6: gallerysync.v1.ChangeEvent.identity:type_name -> gallerysync.v1.Identity
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	5, // 7: gallerysync.v1.ChangeEvent.media:type_name -> gallerysync.v1.MediaFile
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_gallerysync_v1_change_proto_init() }
@@ -666,7 +836,7 @@ func file_gallerysync_v1_change_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gallerysync_v1_change_proto_rawDesc), len(file_gallerysync_v1_change_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -888,6 +888,94 @@ func (x *GetTenantResponse) GetTenant() *Tenant {
 	return nil
 }
 
+type RemoveTenantRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveTenantRequest) Reset() {
+	*x = RemoveTenantRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveTenantRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveTenantRequest) ProtoMessage() {}
+
+func (x *RemoveTenantRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveTenantRequest.ProtoReflect.Descriptor instead.
+func (*RemoveTenantRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RemoveTenantRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+type RemoveTenantResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tenant        *Tenant                `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveTenantResponse) Reset() {
+	*x = RemoveTenantResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveTenantResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveTenantResponse) ProtoMessage() {}
+
+func (x *RemoveTenantResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveTenantResponse.ProtoReflect.Descriptor instead.
+func (*RemoveTenantResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RemoveTenantResponse) GetTenant() *Tenant {
+	if x != nil {
+		return x.Tenant
+	}
+	return nil
+}
+
 type PutConnectionRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Connection    *Connection            `protobuf:"bytes,1,opt,name=connection,proto3" json:"connection,omitempty"`
@@ -897,7 +985,7 @@ type PutConnectionRequest struct {
 
 func (x *PutConnectionRequest) Reset() {
 	*x = PutConnectionRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[8]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -909,7 +997,7 @@ func (x *PutConnectionRequest) String() string {
 func (*PutConnectionRequest) ProtoMessage() {}
 
 func (x *PutConnectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[8]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +1010,7 @@ func (x *PutConnectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutConnectionRequest.ProtoReflect.Descriptor instead.
 func (*PutConnectionRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{8}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PutConnectionRequest) GetConnection() *Connection {
@@ -941,7 +1029,7 @@ type PutConnectionResponse struct {
 
 func (x *PutConnectionResponse) Reset() {
 	*x = PutConnectionResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[9]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1041,7 @@ func (x *PutConnectionResponse) String() string {
 func (*PutConnectionResponse) ProtoMessage() {}
 
 func (x *PutConnectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[9]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1054,7 @@ func (x *PutConnectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutConnectionResponse.ProtoReflect.Descriptor instead.
 func (*PutConnectionResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{9}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PutConnectionResponse) GetConnection() *Connection {
@@ -986,7 +1074,7 @@ type GetConnectionRequest struct {
 
 func (x *GetConnectionRequest) Reset() {
 	*x = GetConnectionRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[10]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -998,7 +1086,7 @@ func (x *GetConnectionRequest) String() string {
 func (*GetConnectionRequest) ProtoMessage() {}
 
 func (x *GetConnectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[10]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1011,7 +1099,7 @@ func (x *GetConnectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConnectionRequest.ProtoReflect.Descriptor instead.
 func (*GetConnectionRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{10}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetConnectionRequest) GetTenantId() string {
@@ -1037,7 +1125,7 @@ type GetConnectionResponse struct {
 
 func (x *GetConnectionResponse) Reset() {
 	*x = GetConnectionResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[11]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1049,7 +1137,7 @@ func (x *GetConnectionResponse) String() string {
 func (*GetConnectionResponse) ProtoMessage() {}
 
 func (x *GetConnectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[11]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1062,7 +1150,7 @@ func (x *GetConnectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConnectionResponse.ProtoReflect.Descriptor instead.
 func (*GetConnectionResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{11}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetConnectionResponse) GetConnection() *Connection {
@@ -1081,7 +1169,7 @@ type PutLinkRequest struct {
 
 func (x *PutLinkRequest) Reset() {
 	*x = PutLinkRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[12]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1093,7 +1181,7 @@ func (x *PutLinkRequest) String() string {
 func (*PutLinkRequest) ProtoMessage() {}
 
 func (x *PutLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[12]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1106,7 +1194,7 @@ func (x *PutLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutLinkRequest.ProtoReflect.Descriptor instead.
 func (*PutLinkRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{12}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PutLinkRequest) GetLink() *Link {
@@ -1125,7 +1213,7 @@ type PutLinkResponse struct {
 
 func (x *PutLinkResponse) Reset() {
 	*x = PutLinkResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[13]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1225,7 @@ func (x *PutLinkResponse) String() string {
 func (*PutLinkResponse) ProtoMessage() {}
 
 func (x *PutLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[13]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1238,7 @@ func (x *PutLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutLinkResponse.ProtoReflect.Descriptor instead.
 func (*PutLinkResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{13}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PutLinkResponse) GetLink() *Link {
@@ -1170,7 +1258,7 @@ type GetLinkRequest struct {
 
 func (x *GetLinkRequest) Reset() {
 	*x = GetLinkRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[14]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1182,7 +1270,7 @@ func (x *GetLinkRequest) String() string {
 func (*GetLinkRequest) ProtoMessage() {}
 
 func (x *GetLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[14]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1195,7 +1283,7 @@ func (x *GetLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLinkRequest.ProtoReflect.Descriptor instead.
 func (*GetLinkRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{14}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetLinkRequest) GetTenantId() string {
@@ -1221,7 +1309,7 @@ type GetLinkResponse struct {
 
 func (x *GetLinkResponse) Reset() {
 	*x = GetLinkResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[15]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1233,7 +1321,7 @@ func (x *GetLinkResponse) String() string {
 func (*GetLinkResponse) ProtoMessage() {}
 
 func (x *GetLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[15]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1246,7 +1334,7 @@ func (x *GetLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLinkResponse.ProtoReflect.Descriptor instead.
 func (*GetLinkResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{15}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetLinkResponse) GetLink() *Link {
@@ -1260,14 +1348,18 @@ type ListLinksRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
 	// Optional: only links of this gallery.
-	GalleryId     string `protobuf:"bytes,2,opt,name=gallery_id,json=galleryId,proto3" json:"gallery_id,omitempty"`
+	GalleryId string `protobuf:"bytes,2,opt,name=gallery_id,json=galleryId,proto3" json:"gallery_id,omitempty"`
+	// Optional: only links on this connection.
+	ConnectionId string `protobuf:"bytes,3,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	// Optional: only links to this album.
+	AlbumId       string `protobuf:"bytes,4,opt,name=album_id,json=albumId,proto3" json:"album_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListLinksRequest) Reset() {
 	*x = ListLinksRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[16]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1279,7 +1371,7 @@ func (x *ListLinksRequest) String() string {
 func (*ListLinksRequest) ProtoMessage() {}
 
 func (x *ListLinksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[16]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1292,7 +1384,7 @@ func (x *ListLinksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLinksRequest.ProtoReflect.Descriptor instead.
 func (*ListLinksRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{16}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListLinksRequest) GetTenantId() string {
@@ -1309,6 +1401,20 @@ func (x *ListLinksRequest) GetGalleryId() string {
 	return ""
 }
 
+func (x *ListLinksRequest) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *ListLinksRequest) GetAlbumId() string {
+	if x != nil {
+		return x.AlbumId
+	}
+	return ""
+}
+
 type ListLinksResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Links         []*Link                `protobuf:"bytes,1,rep,name=links,proto3" json:"links,omitempty"`
@@ -1318,7 +1424,7 @@ type ListLinksResponse struct {
 
 func (x *ListLinksResponse) Reset() {
 	*x = ListLinksResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[17]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1330,7 +1436,7 @@ func (x *ListLinksResponse) String() string {
 func (*ListLinksResponse) ProtoMessage() {}
 
 func (x *ListLinksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[17]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1343,7 +1449,7 @@ func (x *ListLinksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLinksResponse.ProtoReflect.Descriptor instead.
 func (*ListLinksResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{17}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListLinksResponse) GetLinks() []*Link {
@@ -1368,7 +1474,7 @@ type GetItemRequest struct {
 
 func (x *GetItemRequest) Reset() {
 	*x = GetItemRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[18]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1486,7 @@ func (x *GetItemRequest) String() string {
 func (*GetItemRequest) ProtoMessage() {}
 
 func (x *GetItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[18]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1499,7 @@ func (x *GetItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetItemRequest.ProtoReflect.Descriptor instead.
 func (*GetItemRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{18}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetItemRequest) GetTenantId() string {
@@ -1460,7 +1566,7 @@ type GetItemResponse struct {
 
 func (x *GetItemResponse) Reset() {
 	*x = GetItemResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[19]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1472,7 +1578,7 @@ func (x *GetItemResponse) String() string {
 func (*GetItemResponse) ProtoMessage() {}
 
 func (x *GetItemResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[19]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1485,7 +1591,7 @@ func (x *GetItemResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetItemResponse.ProtoReflect.Descriptor instead.
 func (*GetItemResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{19}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetItemResponse) GetItem() *ItemMapping {
@@ -1505,7 +1611,7 @@ type PutItemRequest struct {
 
 func (x *PutItemRequest) Reset() {
 	*x = PutItemRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[20]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1517,7 +1623,7 @@ func (x *PutItemRequest) String() string {
 func (*PutItemRequest) ProtoMessage() {}
 
 func (x *PutItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[20]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1530,7 +1636,7 @@ func (x *PutItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItemRequest.ProtoReflect.Descriptor instead.
 func (*PutItemRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{20}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PutItemRequest) GetItem() *ItemMapping {
@@ -1556,7 +1662,7 @@ type PutItemResponse struct {
 
 func (x *PutItemResponse) Reset() {
 	*x = PutItemResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[21]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1568,7 +1674,7 @@ func (x *PutItemResponse) String() string {
 func (*PutItemResponse) ProtoMessage() {}
 
 func (x *PutItemResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[21]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1581,7 +1687,7 @@ func (x *PutItemResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItemResponse.ProtoReflect.Descriptor instead.
 func (*PutItemResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{21}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PutItemResponse) GetItem() *ItemMapping {
@@ -1602,7 +1708,7 @@ type DeleteItemRequest struct {
 
 func (x *DeleteItemRequest) Reset() {
 	*x = DeleteItemRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[22]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1720,7 @@ func (x *DeleteItemRequest) String() string {
 func (*DeleteItemRequest) ProtoMessage() {}
 
 func (x *DeleteItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[22]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1733,7 @@ func (x *DeleteItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItemRequest.ProtoReflect.Descriptor instead.
 func (*DeleteItemRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{22}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DeleteItemRequest) GetTenantId() string {
@@ -1659,7 +1765,7 @@ type DeleteItemResponse struct {
 
 func (x *DeleteItemResponse) Reset() {
 	*x = DeleteItemResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[23]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1671,7 +1777,7 @@ func (x *DeleteItemResponse) String() string {
 func (*DeleteItemResponse) ProtoMessage() {}
 
 func (x *DeleteItemResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[23]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1684,7 +1790,7 @@ func (x *DeleteItemResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItemResponse.ProtoReflect.Descriptor instead.
 func (*DeleteItemResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{23}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{25}
 }
 
 type ListItemsRequest struct {
@@ -1699,7 +1805,7 @@ type ListItemsRequest struct {
 
 func (x *ListItemsRequest) Reset() {
 	*x = ListItemsRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[24]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1711,7 +1817,7 @@ func (x *ListItemsRequest) String() string {
 func (*ListItemsRequest) ProtoMessage() {}
 
 func (x *ListItemsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[24]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1724,7 +1830,7 @@ func (x *ListItemsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListItemsRequest.ProtoReflect.Descriptor instead.
 func (*ListItemsRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{24}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListItemsRequest) GetTenantId() string {
@@ -1765,7 +1871,7 @@ type ListItemsResponse struct {
 
 func (x *ListItemsResponse) Reset() {
 	*x = ListItemsResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[25]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +1883,7 @@ func (x *ListItemsResponse) String() string {
 func (*ListItemsResponse) ProtoMessage() {}
 
 func (x *ListItemsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[25]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +1896,7 @@ func (x *ListItemsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListItemsResponse.ProtoReflect.Descriptor instead.
 func (*ListItemsResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{25}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListItemsResponse) GetItems() []*ItemMapping {
@@ -1821,7 +1927,7 @@ type MarkEchoRequest struct {
 
 func (x *MarkEchoRequest) Reset() {
 	*x = MarkEchoRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[26]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1833,7 +1939,7 @@ func (x *MarkEchoRequest) String() string {
 func (*MarkEchoRequest) ProtoMessage() {}
 
 func (x *MarkEchoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[26]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1846,7 +1952,7 @@ func (x *MarkEchoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkEchoRequest.ProtoReflect.Descriptor instead.
 func (*MarkEchoRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{26}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *MarkEchoRequest) GetTenantId() string {
@@ -1892,7 +1998,7 @@ type MarkEchoResponse struct {
 
 func (x *MarkEchoResponse) Reset() {
 	*x = MarkEchoResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[27]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1904,7 +2010,7 @@ func (x *MarkEchoResponse) String() string {
 func (*MarkEchoResponse) ProtoMessage() {}
 
 func (x *MarkEchoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[27]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1917,7 +2023,7 @@ func (x *MarkEchoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkEchoResponse.ProtoReflect.Descriptor instead.
 func (*MarkEchoResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{27}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{29}
 }
 
 type CheckEchoRequest struct {
@@ -1932,7 +2038,7 @@ type CheckEchoRequest struct {
 
 func (x *CheckEchoRequest) Reset() {
 	*x = CheckEchoRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[28]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1944,7 +2050,7 @@ func (x *CheckEchoRequest) String() string {
 func (*CheckEchoRequest) ProtoMessage() {}
 
 func (x *CheckEchoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[28]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1957,7 +2063,7 @@ func (x *CheckEchoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckEchoRequest.ProtoReflect.Descriptor instead.
 func (*CheckEchoRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{28}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CheckEchoRequest) GetTenantId() string {
@@ -1997,7 +2103,7 @@ type CheckEchoResponse struct {
 
 func (x *CheckEchoResponse) Reset() {
 	*x = CheckEchoResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[29]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2009,7 +2115,7 @@ func (x *CheckEchoResponse) String() string {
 func (*CheckEchoResponse) ProtoMessage() {}
 
 func (x *CheckEchoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[29]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2022,7 +2128,7 @@ func (x *CheckEchoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckEchoResponse.ProtoReflect.Descriptor instead.
 func (*CheckEchoResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{29}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CheckEchoResponse) GetEcho() bool {
@@ -2043,7 +2149,7 @@ type MarkDedupRequest struct {
 
 func (x *MarkDedupRequest) Reset() {
 	*x = MarkDedupRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[30]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2055,7 +2161,7 @@ func (x *MarkDedupRequest) String() string {
 func (*MarkDedupRequest) ProtoMessage() {}
 
 func (x *MarkDedupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[30]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2068,7 +2174,7 @@ func (x *MarkDedupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkDedupRequest.ProtoReflect.Descriptor instead.
 func (*MarkDedupRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{30}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *MarkDedupRequest) GetTenantId() string {
@@ -2101,7 +2207,7 @@ type MarkDedupResponse struct {
 
 func (x *MarkDedupResponse) Reset() {
 	*x = MarkDedupResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[31]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2113,7 +2219,7 @@ func (x *MarkDedupResponse) String() string {
 func (*MarkDedupResponse) ProtoMessage() {}
 
 func (x *MarkDedupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[31]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2126,7 +2232,7 @@ func (x *MarkDedupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkDedupResponse.ProtoReflect.Descriptor instead.
 func (*MarkDedupResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{31}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *MarkDedupResponse) GetFirst() bool {
@@ -2146,7 +2252,7 @@ type CheckDedupRequest struct {
 
 func (x *CheckDedupRequest) Reset() {
 	*x = CheckDedupRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[32]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2158,7 +2264,7 @@ func (x *CheckDedupRequest) String() string {
 func (*CheckDedupRequest) ProtoMessage() {}
 
 func (x *CheckDedupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[32]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2171,7 +2277,7 @@ func (x *CheckDedupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckDedupRequest.ProtoReflect.Descriptor instead.
 func (*CheckDedupRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{32}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CheckDedupRequest) GetTenantId() string {
@@ -2197,7 +2303,7 @@ type CheckDedupResponse struct {
 
 func (x *CheckDedupResponse) Reset() {
 	*x = CheckDedupResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[33]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2315,7 @@ func (x *CheckDedupResponse) String() string {
 func (*CheckDedupResponse) ProtoMessage() {}
 
 func (x *CheckDedupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[33]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2328,7 @@ func (x *CheckDedupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckDedupResponse.ProtoReflect.Descriptor instead.
 func (*CheckDedupResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{33}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CheckDedupResponse) GetSeen() bool {
@@ -2244,7 +2350,7 @@ type AcquireLockRequest struct {
 
 func (x *AcquireLockRequest) Reset() {
 	*x = AcquireLockRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[34]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2256,7 +2362,7 @@ func (x *AcquireLockRequest) String() string {
 func (*AcquireLockRequest) ProtoMessage() {}
 
 func (x *AcquireLockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[34]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2269,7 +2375,7 @@ func (x *AcquireLockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireLockRequest.ProtoReflect.Descriptor instead.
 func (*AcquireLockRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{34}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AcquireLockRequest) GetTenantId() string {
@@ -2309,7 +2415,7 @@ type AcquireLockResponse struct {
 
 func (x *AcquireLockResponse) Reset() {
 	*x = AcquireLockResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[35]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +2427,7 @@ func (x *AcquireLockResponse) String() string {
 func (*AcquireLockResponse) ProtoMessage() {}
 
 func (x *AcquireLockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[35]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +2440,7 @@ func (x *AcquireLockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireLockResponse.ProtoReflect.Descriptor instead.
 func (*AcquireLockResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{35}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AcquireLockResponse) GetAcquired() bool {
@@ -2355,7 +2461,7 @@ type ReleaseLockRequest struct {
 
 func (x *ReleaseLockRequest) Reset() {
 	*x = ReleaseLockRequest{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[36]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2367,7 +2473,7 @@ func (x *ReleaseLockRequest) String() string {
 func (*ReleaseLockRequest) ProtoMessage() {}
 
 func (x *ReleaseLockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[36]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2380,7 +2486,7 @@ func (x *ReleaseLockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseLockRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseLockRequest) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{36}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ReleaseLockRequest) GetTenantId() string {
@@ -2413,7 +2519,7 @@ type ReleaseLockResponse struct {
 
 func (x *ReleaseLockResponse) Reset() {
 	*x = ReleaseLockResponse{}
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[37]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2425,7 +2531,7 @@ func (x *ReleaseLockResponse) String() string {
 func (*ReleaseLockResponse) ProtoMessage() {}
 
 func (x *ReleaseLockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gallerysync_v1_mapping_proto_msgTypes[37]
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2438,7 +2544,7 @@ func (x *ReleaseLockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseLockResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseLockResponse) Descriptor() ([]byte, []int) {
-	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{37}
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ReleaseLockResponse) GetReleased() bool {
@@ -2446,6 +2552,523 @@ func (x *ReleaseLockResponse) GetReleased() bool {
 		return x.Released
 	}
 	return false
+}
+
+// Intent is a remote write that was decided but whose result is not recorded yet.
+type Intent struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// Unique within the tenant, e.g. "wix-create:<link>:<external id>".
+	Key        string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	LinkId     string `protobuf:"bytes,3,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
+	ExternalId string `protobuf:"bytes,4,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	// Hash of the content about to be written.
+	ContentHash string `protobuf:"bytes,5,opt,name=content_hash,json=contentHash,proto3" json:"content_hash,omitempty"`
+	// Facts needed to reconcile after a crash (e.g. the imported file id, the link URL written).
+	Attrs         map[string]string      `protobuf:"bytes,6,rep,name=attrs,proto3" json:"attrs,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Intent) Reset() {
+	*x = Intent{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Intent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Intent) ProtoMessage() {}
+
+func (x *Intent) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Intent.ProtoReflect.Descriptor instead.
+func (*Intent) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *Intent) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *Intent) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Intent) GetLinkId() string {
+	if x != nil {
+		return x.LinkId
+	}
+	return ""
+}
+
+func (x *Intent) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+func (x *Intent) GetContentHash() string {
+	if x != nil {
+		return x.ContentHash
+	}
+	return ""
+}
+
+func (x *Intent) GetAttrs() map[string]string {
+	if x != nil {
+		return x.Attrs
+	}
+	return nil
+}
+
+func (x *Intent) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+type PutIntentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Intent        *Intent                `protobuf:"bytes,1,opt,name=intent,proto3" json:"intent,omitempty"`
+	Ttl           *durationpb.Duration   `protobuf:"bytes,2,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutIntentRequest) Reset() {
+	*x = PutIntentRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutIntentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutIntentRequest) ProtoMessage() {}
+
+func (x *PutIntentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutIntentRequest.ProtoReflect.Descriptor instead.
+func (*PutIntentRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *PutIntentRequest) GetIntent() *Intent {
+	if x != nil {
+		return x.Intent
+	}
+	return nil
+}
+
+func (x *PutIntentRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+type PutIntentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Intent        *Intent                `protobuf:"bytes,1,opt,name=intent,proto3" json:"intent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutIntentResponse) Reset() {
+	*x = PutIntentResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutIntentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutIntentResponse) ProtoMessage() {}
+
+func (x *PutIntentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutIntentResponse.ProtoReflect.Descriptor instead.
+func (*PutIntentResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *PutIntentResponse) GetIntent() *Intent {
+	if x != nil {
+		return x.Intent
+	}
+	return nil
+}
+
+type GetIntentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIntentRequest) Reset() {
+	*x = GetIntentRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIntentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIntentRequest) ProtoMessage() {}
+
+func (x *GetIntentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIntentRequest.ProtoReflect.Descriptor instead.
+func (*GetIntentRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *GetIntentRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *GetIntentRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type GetIntentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Intent        *Intent                `protobuf:"bytes,1,opt,name=intent,proto3" json:"intent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIntentResponse) Reset() {
+	*x = GetIntentResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIntentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIntentResponse) ProtoMessage() {}
+
+func (x *GetIntentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIntentResponse.ProtoReflect.Descriptor instead.
+func (*GetIntentResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *GetIntentResponse) GetIntent() *Intent {
+	if x != nil {
+		return x.Intent
+	}
+	return nil
+}
+
+type DeleteIntentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteIntentRequest) Reset() {
+	*x = DeleteIntentRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteIntentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteIntentRequest) ProtoMessage() {}
+
+func (x *DeleteIntentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteIntentRequest.ProtoReflect.Descriptor instead.
+func (*DeleteIntentRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *DeleteIntentRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *DeleteIntentRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type DeleteIntentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteIntentResponse) Reset() {
+	*x = DeleteIntentResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteIntentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteIntentResponse) ProtoMessage() {}
+
+func (x *DeleteIntentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteIntentResponse.ProtoReflect.Descriptor instead.
+func (*DeleteIntentResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{46}
+}
+
+type ThrottleRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// The bucket within the tenant, e.g. "wix" or "mastodon:<connection>".
+	Bucket string `protobuf:"bytes,2,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	// Sustained rate: limit tokens per period.
+	Limit  int32                `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	Period *durationpb.Duration `protobuf:"bytes,4,opt,name=period,proto3" json:"period,omitempty"`
+	// Largest burst taken at once when the bucket is full (at least 1).
+	Burst int32 `protobuf:"varint,5,opt,name=burst,proto3" json:"burst,omitempty"`
+	// Tokens this call takes (default 1).
+	Cost          int32 `protobuf:"varint,6,opt,name=cost,proto3" json:"cost,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThrottleRequest) Reset() {
+	*x = ThrottleRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThrottleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThrottleRequest) ProtoMessage() {}
+
+func (x *ThrottleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThrottleRequest.ProtoReflect.Descriptor instead.
+func (*ThrottleRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ThrottleRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ThrottleRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *ThrottleRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ThrottleRequest) GetPeriod() *durationpb.Duration {
+	if x != nil {
+		return x.Period
+	}
+	return nil
+}
+
+func (x *ThrottleRequest) GetBurst() int32 {
+	if x != nil {
+		return x.Burst
+	}
+	return 0
+}
+
+func (x *ThrottleRequest) GetCost() int32 {
+	if x != nil {
+		return x.Cost
+	}
+	return 0
+}
+
+type ThrottleResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Allowed bool                   `protobuf:"varint,1,opt,name=allowed,proto3" json:"allowed,omitempty"`
+	// When not allowed: how long until the cost fits.
+	RetryAfter    *durationpb.Duration `protobuf:"bytes,2,opt,name=retry_after,json=retryAfter,proto3" json:"retry_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThrottleResponse) Reset() {
+	*x = ThrottleResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThrottleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThrottleResponse) ProtoMessage() {}
+
+func (x *ThrottleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThrottleResponse.ProtoReflect.Descriptor instead.
+func (*ThrottleResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ThrottleResponse) GetAllowed() bool {
+	if x != nil {
+		return x.Allowed
+	}
+	return false
+}
+
+func (x *ThrottleResponse) GetRetryAfter() *durationpb.Duration {
+	if x != nil {
+		return x.RetryAfter
+	}
+	return nil
 }
 
 var File_gallerysync_v1_mapping_proto protoreflect.FileDescriptor
@@ -2513,6 +3136,10 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\x10GetTenantRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\"C\n" +
 	"\x11GetTenantResponse\x12.\n" +
+	"\x06tenant\x18\x01 \x01(\v2\x16.gallerysync.v1.TenantR\x06tenant\"2\n" +
+	"\x13RemoveTenantRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\"F\n" +
+	"\x14RemoveTenantResponse\x12.\n" +
 	"\x06tenant\x18\x01 \x01(\v2\x16.gallerysync.v1.TenantR\x06tenant\"R\n" +
 	"\x14PutConnectionRequest\x12:\n" +
 	"\n" +
@@ -2537,11 +3164,13 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x17\n" +
 	"\alink_id\x18\x02 \x01(\tR\x06linkId\";\n" +
 	"\x0fGetLinkResponse\x12(\n" +
-	"\x04link\x18\x01 \x01(\v2\x14.gallerysync.v1.LinkR\x04link\"N\n" +
+	"\x04link\x18\x01 \x01(\v2\x14.gallerysync.v1.LinkR\x04link\"\x8e\x01\n" +
 	"\x10ListLinksRequest\x12\x1b\n" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x1d\n" +
 	"\n" +
-	"gallery_id\x18\x02 \x01(\tR\tgalleryId\"?\n" +
+	"gallery_id\x18\x02 \x01(\tR\tgalleryId\x12#\n" +
+	"\rconnection_id\x18\x03 \x01(\tR\fconnectionId\x12\x19\n" +
+	"\balbum_id\x18\x04 \x01(\tR\aalbumId\"?\n" +
 	"\x11ListLinksResponse\x12*\n" +
 	"\x05links\x18\x01 \x03(\v2\x14.gallerysync.v1.LinkR\x05links\"\x92\x01\n" +
 	"\x0eGetItemRequest\x12\x1b\n" +
@@ -2609,7 +3238,46 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
 	"\x05owner\x18\x03 \x01(\tR\x05owner\"1\n" +
 	"\x13ReleaseLockResponse\x12\x1a\n" +
-	"\breleased\x18\x01 \x01(\bR\breleased*^\n" +
+	"\breleased\x18\x01 \x01(\bR\breleased\"\xc2\x02\n" +
+	"\x06Intent\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x17\n" +
+	"\alink_id\x18\x03 \x01(\tR\x06linkId\x12\x1f\n" +
+	"\vexternal_id\x18\x04 \x01(\tR\n" +
+	"externalId\x12!\n" +
+	"\fcontent_hash\x18\x05 \x01(\tR\vcontentHash\x127\n" +
+	"\x05attrs\x18\x06 \x03(\v2!.gallerysync.v1.Intent.AttrsEntryR\x05attrs\x129\n" +
+	"\n" +
+	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x1a8\n" +
+	"\n" +
+	"AttrsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"o\n" +
+	"\x10PutIntentRequest\x12.\n" +
+	"\x06intent\x18\x01 \x01(\v2\x16.gallerysync.v1.IntentR\x06intent\x12+\n" +
+	"\x03ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"C\n" +
+	"\x11PutIntentResponse\x12.\n" +
+	"\x06intent\x18\x01 \x01(\v2\x16.gallerysync.v1.IntentR\x06intent\"A\n" +
+	"\x10GetIntentRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\"C\n" +
+	"\x11GetIntentResponse\x12.\n" +
+	"\x06intent\x18\x01 \x01(\v2\x16.gallerysync.v1.IntentR\x06intent\"D\n" +
+	"\x13DeleteIntentRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\"\x16\n" +
+	"\x14DeleteIntentResponse\"\xb9\x01\n" +
+	"\x0fThrottleRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x16\n" +
+	"\x06bucket\x18\x02 \x01(\tR\x06bucket\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\x121\n" +
+	"\x06period\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x06period\x12\x14\n" +
+	"\x05burst\x18\x05 \x01(\x05R\x05burst\x12\x12\n" +
+	"\x04cost\x18\x06 \x01(\x05R\x04cost\"h\n" +
+	"\x10ThrottleResponse\x12\x18\n" +
+	"\aallowed\x18\x01 \x01(\bR\aallowed\x12:\n" +
+	"\vretry_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"retryAfter*^\n" +
 	"\vTenantState\x12\x1c\n" +
 	"\x18TENANT_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13TENANT_STATE_ACTIVE\x10\x01\x12\x18\n" +
@@ -2631,10 +3299,11 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\x04Side\x12\x14\n" +
 	"\x10SIDE_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bSIDE_WIX\x10\x01\x12\x11\n" +
-	"\rSIDE_PLATFORM\x10\x022\x91\v\n" +
+	"\rSIDE_PLATFORM\x10\x022\xba\x0e\n" +
 	"\x0eMappingService\x12P\n" +
 	"\tPutTenant\x12 .gallerysync.v1.PutTenantRequest\x1a!.gallerysync.v1.PutTenantResponse\x12P\n" +
-	"\tGetTenant\x12 .gallerysync.v1.GetTenantRequest\x1a!.gallerysync.v1.GetTenantResponse\x12\\\n" +
+	"\tGetTenant\x12 .gallerysync.v1.GetTenantRequest\x1a!.gallerysync.v1.GetTenantResponse\x12Y\n" +
+	"\fRemoveTenant\x12#.gallerysync.v1.RemoveTenantRequest\x1a$.gallerysync.v1.RemoveTenantResponse\x12\\\n" +
 	"\rPutConnection\x12$.gallerysync.v1.PutConnectionRequest\x1a%.gallerysync.v1.PutConnectionResponse\x12\\\n" +
 	"\rGetConnection\x12$.gallerysync.v1.GetConnectionRequest\x1a%.gallerysync.v1.GetConnectionResponse\x12J\n" +
 	"\aPutLink\x12\x1e.gallerysync.v1.PutLinkRequest\x1a\x1f.gallerysync.v1.PutLinkResponse\x12J\n" +
@@ -2651,7 +3320,11 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\n" +
 	"CheckDedup\x12!.gallerysync.v1.CheckDedupRequest\x1a\".gallerysync.v1.CheckDedupResponse\x12V\n" +
 	"\vAcquireLock\x12\".gallerysync.v1.AcquireLockRequest\x1a#.gallerysync.v1.AcquireLockResponse\x12V\n" +
-	"\vReleaseLock\x12\".gallerysync.v1.ReleaseLockRequest\x1a#.gallerysync.v1.ReleaseLockResponseB4Z2gallerysync.dev/proto/gallerysync/v1;gallerysyncv1b\x06proto3"
+	"\vReleaseLock\x12\".gallerysync.v1.ReleaseLockRequest\x1a#.gallerysync.v1.ReleaseLockResponse\x12P\n" +
+	"\tPutIntent\x12 .gallerysync.v1.PutIntentRequest\x1a!.gallerysync.v1.PutIntentResponse\x12P\n" +
+	"\tGetIntent\x12 .gallerysync.v1.GetIntentRequest\x1a!.gallerysync.v1.GetIntentResponse\x12Y\n" +
+	"\fDeleteIntent\x12#.gallerysync.v1.DeleteIntentRequest\x1a$.gallerysync.v1.DeleteIntentResponse\x12M\n" +
+	"\bThrottle\x12\x1f.gallerysync.v1.ThrottleRequest\x1a .gallerysync.v1.ThrottleResponseB4Z2gallerysync.dev/proto/gallerysync/v1;gallerysyncv1b\x06proto3"
 
 var (
 	file_gallerysync_v1_mapping_proto_rawDescOnce sync.Once
@@ -2666,7 +3339,7 @@ func file_gallerysync_v1_mapping_proto_rawDescGZIP() []byte {
 }
 
 var file_gallerysync_v1_mapping_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_gallerysync_v1_mapping_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_gallerysync_v1_mapping_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_gallerysync_v1_mapping_proto_goTypes = []any{
 	(TenantState)(0),              // 0: gallerysync.v1.TenantState
 	(LinkState)(0),                // 1: gallerysync.v1.LinkState
@@ -2681,110 +3354,141 @@ var file_gallerysync_v1_mapping_proto_goTypes = []any{
 	(*PutTenantResponse)(nil),     // 10: gallerysync.v1.PutTenantResponse
 	(*GetTenantRequest)(nil),      // 11: gallerysync.v1.GetTenantRequest
 	(*GetTenantResponse)(nil),     // 12: gallerysync.v1.GetTenantResponse
-	(*PutConnectionRequest)(nil),  // 13: gallerysync.v1.PutConnectionRequest
-	(*PutConnectionResponse)(nil), // 14: gallerysync.v1.PutConnectionResponse
-	(*GetConnectionRequest)(nil),  // 15: gallerysync.v1.GetConnectionRequest
-	(*GetConnectionResponse)(nil), // 16: gallerysync.v1.GetConnectionResponse
-	(*PutLinkRequest)(nil),        // 17: gallerysync.v1.PutLinkRequest
-	(*PutLinkResponse)(nil),       // 18: gallerysync.v1.PutLinkResponse
-	(*GetLinkRequest)(nil),        // 19: gallerysync.v1.GetLinkRequest
-	(*GetLinkResponse)(nil),       // 20: gallerysync.v1.GetLinkResponse
-	(*ListLinksRequest)(nil),      // 21: gallerysync.v1.ListLinksRequest
-	(*ListLinksResponse)(nil),     // 22: gallerysync.v1.ListLinksResponse
-	(*GetItemRequest)(nil),        // 23: gallerysync.v1.GetItemRequest
-	(*GetItemResponse)(nil),       // 24: gallerysync.v1.GetItemResponse
-	(*PutItemRequest)(nil),        // 25: gallerysync.v1.PutItemRequest
-	(*PutItemResponse)(nil),       // 26: gallerysync.v1.PutItemResponse
-	(*DeleteItemRequest)(nil),     // 27: gallerysync.v1.DeleteItemRequest
-	(*DeleteItemResponse)(nil),    // 28: gallerysync.v1.DeleteItemResponse
-	(*ListItemsRequest)(nil),      // 29: gallerysync.v1.ListItemsRequest
-	(*ListItemsResponse)(nil),     // 30: gallerysync.v1.ListItemsResponse
-	(*MarkEchoRequest)(nil),       // 31: gallerysync.v1.MarkEchoRequest
-	(*MarkEchoResponse)(nil),      // 32: gallerysync.v1.MarkEchoResponse
-	(*CheckEchoRequest)(nil),      // 33: gallerysync.v1.CheckEchoRequest
-	(*CheckEchoResponse)(nil),     // 34: gallerysync.v1.CheckEchoResponse
-	(*MarkDedupRequest)(nil),      // 35: gallerysync.v1.MarkDedupRequest
-	(*MarkDedupResponse)(nil),     // 36: gallerysync.v1.MarkDedupResponse
-	(*CheckDedupRequest)(nil),     // 37: gallerysync.v1.CheckDedupRequest
-	(*CheckDedupResponse)(nil),    // 38: gallerysync.v1.CheckDedupResponse
-	(*AcquireLockRequest)(nil),    // 39: gallerysync.v1.AcquireLockRequest
-	(*AcquireLockResponse)(nil),   // 40: gallerysync.v1.AcquireLockResponse
-	(*ReleaseLockRequest)(nil),    // 41: gallerysync.v1.ReleaseLockRequest
-	(*ReleaseLockResponse)(nil),   // 42: gallerysync.v1.ReleaseLockResponse
-	nil,                           // 43: gallerysync.v1.ItemMapping.ExternalAttrsEntry
-	(*timestamppb.Timestamp)(nil), // 44: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 45: google.protobuf.Duration
+	(*RemoveTenantRequest)(nil),   // 13: gallerysync.v1.RemoveTenantRequest
+	(*RemoveTenantResponse)(nil),  // 14: gallerysync.v1.RemoveTenantResponse
+	(*PutConnectionRequest)(nil),  // 15: gallerysync.v1.PutConnectionRequest
+	(*PutConnectionResponse)(nil), // 16: gallerysync.v1.PutConnectionResponse
+	(*GetConnectionRequest)(nil),  // 17: gallerysync.v1.GetConnectionRequest
+	(*GetConnectionResponse)(nil), // 18: gallerysync.v1.GetConnectionResponse
+	(*PutLinkRequest)(nil),        // 19: gallerysync.v1.PutLinkRequest
+	(*PutLinkResponse)(nil),       // 20: gallerysync.v1.PutLinkResponse
+	(*GetLinkRequest)(nil),        // 21: gallerysync.v1.GetLinkRequest
+	(*GetLinkResponse)(nil),       // 22: gallerysync.v1.GetLinkResponse
+	(*ListLinksRequest)(nil),      // 23: gallerysync.v1.ListLinksRequest
+	(*ListLinksResponse)(nil),     // 24: gallerysync.v1.ListLinksResponse
+	(*GetItemRequest)(nil),        // 25: gallerysync.v1.GetItemRequest
+	(*GetItemResponse)(nil),       // 26: gallerysync.v1.GetItemResponse
+	(*PutItemRequest)(nil),        // 27: gallerysync.v1.PutItemRequest
+	(*PutItemResponse)(nil),       // 28: gallerysync.v1.PutItemResponse
+	(*DeleteItemRequest)(nil),     // 29: gallerysync.v1.DeleteItemRequest
+	(*DeleteItemResponse)(nil),    // 30: gallerysync.v1.DeleteItemResponse
+	(*ListItemsRequest)(nil),      // 31: gallerysync.v1.ListItemsRequest
+	(*ListItemsResponse)(nil),     // 32: gallerysync.v1.ListItemsResponse
+	(*MarkEchoRequest)(nil),       // 33: gallerysync.v1.MarkEchoRequest
+	(*MarkEchoResponse)(nil),      // 34: gallerysync.v1.MarkEchoResponse
+	(*CheckEchoRequest)(nil),      // 35: gallerysync.v1.CheckEchoRequest
+	(*CheckEchoResponse)(nil),     // 36: gallerysync.v1.CheckEchoResponse
+	(*MarkDedupRequest)(nil),      // 37: gallerysync.v1.MarkDedupRequest
+	(*MarkDedupResponse)(nil),     // 38: gallerysync.v1.MarkDedupResponse
+	(*CheckDedupRequest)(nil),     // 39: gallerysync.v1.CheckDedupRequest
+	(*CheckDedupResponse)(nil),    // 40: gallerysync.v1.CheckDedupResponse
+	(*AcquireLockRequest)(nil),    // 41: gallerysync.v1.AcquireLockRequest
+	(*AcquireLockResponse)(nil),   // 42: gallerysync.v1.AcquireLockResponse
+	(*ReleaseLockRequest)(nil),    // 43: gallerysync.v1.ReleaseLockRequest
+	(*ReleaseLockResponse)(nil),   // 44: gallerysync.v1.ReleaseLockResponse
+	(*Intent)(nil),                // 45: gallerysync.v1.Intent
+	(*PutIntentRequest)(nil),      // 46: gallerysync.v1.PutIntentRequest
+	(*PutIntentResponse)(nil),     // 47: gallerysync.v1.PutIntentResponse
+	(*GetIntentRequest)(nil),      // 48: gallerysync.v1.GetIntentRequest
+	(*GetIntentResponse)(nil),     // 49: gallerysync.v1.GetIntentResponse
+	(*DeleteIntentRequest)(nil),   // 50: gallerysync.v1.DeleteIntentRequest
+	(*DeleteIntentResponse)(nil),  // 51: gallerysync.v1.DeleteIntentResponse
+	(*ThrottleRequest)(nil),       // 52: gallerysync.v1.ThrottleRequest
+	(*ThrottleResponse)(nil),      // 53: gallerysync.v1.ThrottleResponse
+	nil,                           // 54: gallerysync.v1.ItemMapping.ExternalAttrsEntry
+	nil,                           // 55: gallerysync.v1.Intent.AttrsEntry
+	(*timestamppb.Timestamp)(nil), // 56: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 57: google.protobuf.Duration
 }
 var file_gallerysync_v1_mapping_proto_depIdxs = []int32{
 	0,  // 0: gallerysync.v1.Tenant.state:type_name -> gallerysync.v1.TenantState
-	44, // 1: gallerysync.v1.Tenant.created_at:type_name -> google.protobuf.Timestamp
-	44, // 2: gallerysync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
+	56, // 1: gallerysync.v1.Tenant.created_at:type_name -> google.protobuf.Timestamp
+	56, // 2: gallerysync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: gallerysync.v1.Link.state:type_name -> gallerysync.v1.LinkState
 	2,  // 4: gallerysync.v1.Link.direction:type_name -> gallerysync.v1.Direction
-	44, // 5: gallerysync.v1.Link.created_at:type_name -> google.protobuf.Timestamp
+	56, // 5: gallerysync.v1.Link.created_at:type_name -> google.protobuf.Timestamp
 	3,  // 6: gallerysync.v1.ItemMapping.state:type_name -> gallerysync.v1.ItemState
-	44, // 7: gallerysync.v1.ItemMapping.wix_version:type_name -> google.protobuf.Timestamp
-	44, // 8: gallerysync.v1.ItemMapping.external_version:type_name -> google.protobuf.Timestamp
-	43, // 9: gallerysync.v1.ItemMapping.external_attrs:type_name -> gallerysync.v1.ItemMapping.ExternalAttrsEntry
-	44, // 10: gallerysync.v1.ItemMapping.updated_at:type_name -> google.protobuf.Timestamp
+	56, // 7: gallerysync.v1.ItemMapping.wix_version:type_name -> google.protobuf.Timestamp
+	56, // 8: gallerysync.v1.ItemMapping.external_version:type_name -> google.protobuf.Timestamp
+	54, // 9: gallerysync.v1.ItemMapping.external_attrs:type_name -> gallerysync.v1.ItemMapping.ExternalAttrsEntry
+	56, // 10: gallerysync.v1.ItemMapping.updated_at:type_name -> google.protobuf.Timestamp
 	5,  // 11: gallerysync.v1.PutTenantRequest.tenant:type_name -> gallerysync.v1.Tenant
 	5,  // 12: gallerysync.v1.PutTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
 	5,  // 13: gallerysync.v1.GetTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
-	6,  // 14: gallerysync.v1.PutConnectionRequest.connection:type_name -> gallerysync.v1.Connection
-	6,  // 15: gallerysync.v1.PutConnectionResponse.connection:type_name -> gallerysync.v1.Connection
-	6,  // 16: gallerysync.v1.GetConnectionResponse.connection:type_name -> gallerysync.v1.Connection
-	7,  // 17: gallerysync.v1.PutLinkRequest.link:type_name -> gallerysync.v1.Link
-	7,  // 18: gallerysync.v1.PutLinkResponse.link:type_name -> gallerysync.v1.Link
-	7,  // 19: gallerysync.v1.GetLinkResponse.link:type_name -> gallerysync.v1.Link
-	7,  // 20: gallerysync.v1.ListLinksResponse.links:type_name -> gallerysync.v1.Link
-	8,  // 21: gallerysync.v1.GetItemResponse.item:type_name -> gallerysync.v1.ItemMapping
-	8,  // 22: gallerysync.v1.PutItemRequest.item:type_name -> gallerysync.v1.ItemMapping
-	8,  // 23: gallerysync.v1.PutItemResponse.item:type_name -> gallerysync.v1.ItemMapping
-	8,  // 24: gallerysync.v1.ListItemsResponse.items:type_name -> gallerysync.v1.ItemMapping
-	4,  // 25: gallerysync.v1.MarkEchoRequest.side:type_name -> gallerysync.v1.Side
-	45, // 26: gallerysync.v1.MarkEchoRequest.ttl:type_name -> google.protobuf.Duration
-	4,  // 27: gallerysync.v1.CheckEchoRequest.side:type_name -> gallerysync.v1.Side
-	45, // 28: gallerysync.v1.MarkDedupRequest.ttl:type_name -> google.protobuf.Duration
-	45, // 29: gallerysync.v1.AcquireLockRequest.ttl:type_name -> google.protobuf.Duration
-	9,  // 30: gallerysync.v1.MappingService.PutTenant:input_type -> gallerysync.v1.PutTenantRequest
-	11, // 31: gallerysync.v1.MappingService.GetTenant:input_type -> gallerysync.v1.GetTenantRequest
-	13, // 32: gallerysync.v1.MappingService.PutConnection:input_type -> gallerysync.v1.PutConnectionRequest
-	15, // 33: gallerysync.v1.MappingService.GetConnection:input_type -> gallerysync.v1.GetConnectionRequest
-	17, // 34: gallerysync.v1.MappingService.PutLink:input_type -> gallerysync.v1.PutLinkRequest
-	19, // 35: gallerysync.v1.MappingService.GetLink:input_type -> gallerysync.v1.GetLinkRequest
-	21, // 36: gallerysync.v1.MappingService.ListLinks:input_type -> gallerysync.v1.ListLinksRequest
-	23, // 37: gallerysync.v1.MappingService.GetItem:input_type -> gallerysync.v1.GetItemRequest
-	25, // 38: gallerysync.v1.MappingService.PutItem:input_type -> gallerysync.v1.PutItemRequest
-	27, // 39: gallerysync.v1.MappingService.DeleteItem:input_type -> gallerysync.v1.DeleteItemRequest
-	29, // 40: gallerysync.v1.MappingService.ListItems:input_type -> gallerysync.v1.ListItemsRequest
-	31, // 41: gallerysync.v1.MappingService.MarkEcho:input_type -> gallerysync.v1.MarkEchoRequest
-	33, // 42: gallerysync.v1.MappingService.CheckEcho:input_type -> gallerysync.v1.CheckEchoRequest
-	35, // 43: gallerysync.v1.MappingService.MarkDedup:input_type -> gallerysync.v1.MarkDedupRequest
-	37, // 44: gallerysync.v1.MappingService.CheckDedup:input_type -> gallerysync.v1.CheckDedupRequest
-	39, // 45: gallerysync.v1.MappingService.AcquireLock:input_type -> gallerysync.v1.AcquireLockRequest
-	41, // 46: gallerysync.v1.MappingService.ReleaseLock:input_type -> gallerysync.v1.ReleaseLockRequest
-	10, // 47: gallerysync.v1.MappingService.PutTenant:output_type -> gallerysync.v1.PutTenantResponse
-	12, // 48: gallerysync.v1.MappingService.GetTenant:output_type -> gallerysync.v1.GetTenantResponse
-	14, // 49: gallerysync.v1.MappingService.PutConnection:output_type -> gallerysync.v1.PutConnectionResponse
-	16, // 50: gallerysync.v1.MappingService.GetConnection:output_type -> gallerysync.v1.GetConnectionResponse
-	18, // 51: gallerysync.v1.MappingService.PutLink:output_type -> gallerysync.v1.PutLinkResponse
-	20, // 52: gallerysync.v1.MappingService.GetLink:output_type -> gallerysync.v1.GetLinkResponse
-	22, // 53: gallerysync.v1.MappingService.ListLinks:output_type -> gallerysync.v1.ListLinksResponse
-	24, // 54: gallerysync.v1.MappingService.GetItem:output_type -> gallerysync.v1.GetItemResponse
-	26, // 55: gallerysync.v1.MappingService.PutItem:output_type -> gallerysync.v1.PutItemResponse
-	28, // 56: gallerysync.v1.MappingService.DeleteItem:output_type -> gallerysync.v1.DeleteItemResponse
-	30, // 57: gallerysync.v1.MappingService.ListItems:output_type -> gallerysync.v1.ListItemsResponse
-	32, // 58: gallerysync.v1.MappingService.MarkEcho:output_type -> gallerysync.v1.MarkEchoResponse
-	34, // 59: gallerysync.v1.MappingService.CheckEcho:output_type -> gallerysync.v1.CheckEchoResponse
-	36, // 60: gallerysync.v1.MappingService.MarkDedup:output_type -> gallerysync.v1.MarkDedupResponse
-	38, // 61: gallerysync.v1.MappingService.CheckDedup:output_type -> gallerysync.v1.CheckDedupResponse
-	40, // 62: gallerysync.v1.MappingService.AcquireLock:output_type -> gallerysync.v1.AcquireLockResponse
-	42, // 63: gallerysync.v1.MappingService.ReleaseLock:output_type -> gallerysync.v1.ReleaseLockResponse
-	47, // [47:64] is the sub-list for method output_type
-	30, // [30:47] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	5,  // 14: gallerysync.v1.RemoveTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
+	6,  // 15: gallerysync.v1.PutConnectionRequest.connection:type_name -> gallerysync.v1.Connection
+	6,  // 16: gallerysync.v1.PutConnectionResponse.connection:type_name -> gallerysync.v1.Connection
+	6,  // 17: gallerysync.v1.GetConnectionResponse.connection:type_name -> gallerysync.v1.Connection
+	7,  // 18: gallerysync.v1.PutLinkRequest.link:type_name -> gallerysync.v1.Link
+	7,  // 19: gallerysync.v1.PutLinkResponse.link:type_name -> gallerysync.v1.Link
+	7,  // 20: gallerysync.v1.GetLinkResponse.link:type_name -> gallerysync.v1.Link
+	7,  // 21: gallerysync.v1.ListLinksResponse.links:type_name -> gallerysync.v1.Link
+	8,  // 22: gallerysync.v1.GetItemResponse.item:type_name -> gallerysync.v1.ItemMapping
+	8,  // 23: gallerysync.v1.PutItemRequest.item:type_name -> gallerysync.v1.ItemMapping
+	8,  // 24: gallerysync.v1.PutItemResponse.item:type_name -> gallerysync.v1.ItemMapping
+	8,  // 25: gallerysync.v1.ListItemsResponse.items:type_name -> gallerysync.v1.ItemMapping
+	4,  // 26: gallerysync.v1.MarkEchoRequest.side:type_name -> gallerysync.v1.Side
+	57, // 27: gallerysync.v1.MarkEchoRequest.ttl:type_name -> google.protobuf.Duration
+	4,  // 28: gallerysync.v1.CheckEchoRequest.side:type_name -> gallerysync.v1.Side
+	57, // 29: gallerysync.v1.MarkDedupRequest.ttl:type_name -> google.protobuf.Duration
+	57, // 30: gallerysync.v1.AcquireLockRequest.ttl:type_name -> google.protobuf.Duration
+	55, // 31: gallerysync.v1.Intent.attrs:type_name -> gallerysync.v1.Intent.AttrsEntry
+	56, // 32: gallerysync.v1.Intent.created_at:type_name -> google.protobuf.Timestamp
+	45, // 33: gallerysync.v1.PutIntentRequest.intent:type_name -> gallerysync.v1.Intent
+	57, // 34: gallerysync.v1.PutIntentRequest.ttl:type_name -> google.protobuf.Duration
+	45, // 35: gallerysync.v1.PutIntentResponse.intent:type_name -> gallerysync.v1.Intent
+	45, // 36: gallerysync.v1.GetIntentResponse.intent:type_name -> gallerysync.v1.Intent
+	57, // 37: gallerysync.v1.ThrottleRequest.period:type_name -> google.protobuf.Duration
+	57, // 38: gallerysync.v1.ThrottleResponse.retry_after:type_name -> google.protobuf.Duration
+	9,  // 39: gallerysync.v1.MappingService.PutTenant:input_type -> gallerysync.v1.PutTenantRequest
+	11, // 40: gallerysync.v1.MappingService.GetTenant:input_type -> gallerysync.v1.GetTenantRequest
+	13, // 41: gallerysync.v1.MappingService.RemoveTenant:input_type -> gallerysync.v1.RemoveTenantRequest
+	15, // 42: gallerysync.v1.MappingService.PutConnection:input_type -> gallerysync.v1.PutConnectionRequest
+	17, // 43: gallerysync.v1.MappingService.GetConnection:input_type -> gallerysync.v1.GetConnectionRequest
+	19, // 44: gallerysync.v1.MappingService.PutLink:input_type -> gallerysync.v1.PutLinkRequest
+	21, // 45: gallerysync.v1.MappingService.GetLink:input_type -> gallerysync.v1.GetLinkRequest
+	23, // 46: gallerysync.v1.MappingService.ListLinks:input_type -> gallerysync.v1.ListLinksRequest
+	25, // 47: gallerysync.v1.MappingService.GetItem:input_type -> gallerysync.v1.GetItemRequest
+	27, // 48: gallerysync.v1.MappingService.PutItem:input_type -> gallerysync.v1.PutItemRequest
+	29, // 49: gallerysync.v1.MappingService.DeleteItem:input_type -> gallerysync.v1.DeleteItemRequest
+	31, // 50: gallerysync.v1.MappingService.ListItems:input_type -> gallerysync.v1.ListItemsRequest
+	33, // 51: gallerysync.v1.MappingService.MarkEcho:input_type -> gallerysync.v1.MarkEchoRequest
+	35, // 52: gallerysync.v1.MappingService.CheckEcho:input_type -> gallerysync.v1.CheckEchoRequest
+	37, // 53: gallerysync.v1.MappingService.MarkDedup:input_type -> gallerysync.v1.MarkDedupRequest
+	39, // 54: gallerysync.v1.MappingService.CheckDedup:input_type -> gallerysync.v1.CheckDedupRequest
+	41, // 55: gallerysync.v1.MappingService.AcquireLock:input_type -> gallerysync.v1.AcquireLockRequest
+	43, // 56: gallerysync.v1.MappingService.ReleaseLock:input_type -> gallerysync.v1.ReleaseLockRequest
+	46, // 57: gallerysync.v1.MappingService.PutIntent:input_type -> gallerysync.v1.PutIntentRequest
+	48, // 58: gallerysync.v1.MappingService.GetIntent:input_type -> gallerysync.v1.GetIntentRequest
+	50, // 59: gallerysync.v1.MappingService.DeleteIntent:input_type -> gallerysync.v1.DeleteIntentRequest
+	52, // 60: gallerysync.v1.MappingService.Throttle:input_type -> gallerysync.v1.ThrottleRequest
+	10, // 61: gallerysync.v1.MappingService.PutTenant:output_type -> gallerysync.v1.PutTenantResponse
+	12, // 62: gallerysync.v1.MappingService.GetTenant:output_type -> gallerysync.v1.GetTenantResponse
+	14, // 63: gallerysync.v1.MappingService.RemoveTenant:output_type -> gallerysync.v1.RemoveTenantResponse
+	16, // 64: gallerysync.v1.MappingService.PutConnection:output_type -> gallerysync.v1.PutConnectionResponse
+	18, // 65: gallerysync.v1.MappingService.GetConnection:output_type -> gallerysync.v1.GetConnectionResponse
+	20, // 66: gallerysync.v1.MappingService.PutLink:output_type -> gallerysync.v1.PutLinkResponse
+	22, // 67: gallerysync.v1.MappingService.GetLink:output_type -> gallerysync.v1.GetLinkResponse
+	24, // 68: gallerysync.v1.MappingService.ListLinks:output_type -> gallerysync.v1.ListLinksResponse
+	26, // 69: gallerysync.v1.MappingService.GetItem:output_type -> gallerysync.v1.GetItemResponse
+	28, // 70: gallerysync.v1.MappingService.PutItem:output_type -> gallerysync.v1.PutItemResponse
+	30, // 71: gallerysync.v1.MappingService.DeleteItem:output_type -> gallerysync.v1.DeleteItemResponse
+	32, // 72: gallerysync.v1.MappingService.ListItems:output_type -> gallerysync.v1.ListItemsResponse
+	34, // 73: gallerysync.v1.MappingService.MarkEcho:output_type -> gallerysync.v1.MarkEchoResponse
+	36, // 74: gallerysync.v1.MappingService.CheckEcho:output_type -> gallerysync.v1.CheckEchoResponse
+	38, // 75: gallerysync.v1.MappingService.MarkDedup:output_type -> gallerysync.v1.MarkDedupResponse
+	40, // 76: gallerysync.v1.MappingService.CheckDedup:output_type -> gallerysync.v1.CheckDedupResponse
+	42, // 77: gallerysync.v1.MappingService.AcquireLock:output_type -> gallerysync.v1.AcquireLockResponse
+	44, // 78: gallerysync.v1.MappingService.ReleaseLock:output_type -> gallerysync.v1.ReleaseLockResponse
+	47, // 79: gallerysync.v1.MappingService.PutIntent:output_type -> gallerysync.v1.PutIntentResponse
+	49, // 80: gallerysync.v1.MappingService.GetIntent:output_type -> gallerysync.v1.GetIntentResponse
+	51, // 81: gallerysync.v1.MappingService.DeleteIntent:output_type -> gallerysync.v1.DeleteIntentResponse
+	53, // 82: gallerysync.v1.MappingService.Throttle:output_type -> gallerysync.v1.ThrottleResponse
+	61, // [61:83] is the sub-list for method output_type
+	39, // [39:61] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_gallerysync_v1_mapping_proto_init() }
@@ -2792,7 +3496,7 @@ func file_gallerysync_v1_mapping_proto_init() {
 	if File_gallerysync_v1_mapping_proto != nil {
 		return
 	}
-	file_gallerysync_v1_mapping_proto_msgTypes[18].OneofWrappers = []any{
+	file_gallerysync_v1_mapping_proto_msgTypes[20].OneofWrappers = []any{
 		(*GetItemRequest_WixItemId)(nil),
 		(*GetItemRequest_ExternalId)(nil),
 	}
@@ -2802,7 +3506,7 @@ func file_gallerysync_v1_mapping_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gallerysync_v1_mapping_proto_rawDesc), len(file_gallerysync_v1_mapping_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   39,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

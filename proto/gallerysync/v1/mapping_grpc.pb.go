@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	MappingService_PutTenant_FullMethodName     = "/gallerysync.v1.MappingService/PutTenant"
 	MappingService_GetTenant_FullMethodName     = "/gallerysync.v1.MappingService/GetTenant"
+	MappingService_RemoveTenant_FullMethodName  = "/gallerysync.v1.MappingService/RemoveTenant"
 	MappingService_PutConnection_FullMethodName = "/gallerysync.v1.MappingService/PutConnection"
 	MappingService_GetConnection_FullMethodName = "/gallerysync.v1.MappingService/GetConnection"
 	MappingService_PutLink_FullMethodName       = "/gallerysync.v1.MappingService/PutLink"
@@ -36,6 +37,10 @@ const (
 	MappingService_CheckDedup_FullMethodName    = "/gallerysync.v1.MappingService/CheckDedup"
 	MappingService_AcquireLock_FullMethodName   = "/gallerysync.v1.MappingService/AcquireLock"
 	MappingService_ReleaseLock_FullMethodName   = "/gallerysync.v1.MappingService/ReleaseLock"
+	MappingService_PutIntent_FullMethodName     = "/gallerysync.v1.MappingService/PutIntent"
+	MappingService_GetIntent_FullMethodName     = "/gallerysync.v1.MappingService/GetIntent"
+	MappingService_DeleteIntent_FullMethodName  = "/gallerysync.v1.MappingService/DeleteIntent"
+	MappingService_Throttle_FullMethodName      = "/gallerysync.v1.MappingService/Throttle"
 )
 
 // MappingServiceClient is the client API for MappingService service.
@@ -51,6 +56,9 @@ type MappingServiceClient interface {
 	PutTenant(ctx context.Context, in *PutTenantRequest, opts ...grpc.CallOption) (*PutTenantResponse, error)
 	// GetTenant returns one tenant.
 	GetTenant(ctx context.Context, in *GetTenantRequest, opts ...grpc.CallOption) (*GetTenantResponse, error)
+	// RemoveTenant marks a tenant removed (its events are refused from then on),
+	// pauses all its links and deletes its connections' credentials.
+	RemoveTenant(ctx context.Context, in *RemoveTenantRequest, opts ...grpc.CallOption) (*RemoveTenantResponse, error)
 	// PutConnection creates or replaces a platform connection. Credentials are
 	// stored encrypted and returned in clear only to callers of GetConnection.
 	PutConnection(ctx context.Context, in *PutConnectionRequest, opts ...grpc.CallOption) (*PutConnectionResponse, error)
@@ -60,7 +68,8 @@ type MappingServiceClient interface {
 	PutLink(ctx context.Context, in *PutLinkRequest, opts ...grpc.CallOption) (*PutLinkResponse, error)
 	// GetLink returns one link.
 	GetLink(ctx context.Context, in *GetLinkRequest, opts ...grpc.CallOption) (*GetLinkResponse, error)
-	// ListLinks returns the tenant's links, optionally only those of one gallery.
+	// ListLinks returns the tenant's links, optionally filtered by gallery,
+	// connection and album (all given filters must match).
 	ListLinks(ctx context.Context, in *ListLinksRequest, opts ...grpc.CallOption) (*ListLinksResponse, error)
 	// GetItem returns an item mapping by its Wix item id or its external id.
 	GetItem(ctx context.Context, in *GetItemRequest, opts ...grpc.CallOption) (*GetItemResponse, error)
@@ -84,6 +93,17 @@ type MappingServiceClient interface {
 	AcquireLock(ctx context.Context, in *AcquireLockRequest, opts ...grpc.CallOption) (*AcquireLockResponse, error)
 	// ReleaseLock gives a lease back if the owner still holds it.
 	ReleaseLock(ctx context.Context, in *ReleaseLockRequest, opts ...grpc.CallOption) (*ReleaseLockResponse, error)
+	// PutIntent records a remote write that is about to happen but whose result
+	// cannot be keyed yet (e.g. a Wix item create: its id comes back from Wix).
+	PutIntent(ctx context.Context, in *PutIntentRequest, opts ...grpc.CallOption) (*PutIntentResponse, error)
+	// GetIntent returns a live intent.
+	GetIntent(ctx context.Context, in *GetIntentRequest, opts ...grpc.CallOption) (*GetIntentResponse, error)
+	// DeleteIntent removes an intent once its result is recorded.
+	DeleteIntent(ctx context.Context, in *DeleteIntentRequest, opts ...grpc.CallOption) (*DeleteIntentResponse, error)
+	// Throttle takes cost tokens from a rate-limit bucket shared by all replicas
+	// (generic cell rate algorithm). When the bucket is empty nothing is taken
+	// and retry_after says when the cost fits.
+	Throttle(ctx context.Context, in *ThrottleRequest, opts ...grpc.CallOption) (*ThrottleResponse, error)
 }
 
 type mappingServiceClient struct {
@@ -108,6 +128,16 @@ func (c *mappingServiceClient) GetTenant(ctx context.Context, in *GetTenantReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetTenantResponse)
 	err := c.cc.Invoke(ctx, MappingService_GetTenant_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) RemoveTenant(ctx context.Context, in *RemoveTenantRequest, opts ...grpc.CallOption) (*RemoveTenantResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveTenantResponse)
+	err := c.cc.Invoke(ctx, MappingService_RemoveTenant_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +294,46 @@ func (c *mappingServiceClient) ReleaseLock(ctx context.Context, in *ReleaseLockR
 	return out, nil
 }
 
+func (c *mappingServiceClient) PutIntent(ctx context.Context, in *PutIntentRequest, opts ...grpc.CallOption) (*PutIntentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PutIntentResponse)
+	err := c.cc.Invoke(ctx, MappingService_PutIntent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) GetIntent(ctx context.Context, in *GetIntentRequest, opts ...grpc.CallOption) (*GetIntentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetIntentResponse)
+	err := c.cc.Invoke(ctx, MappingService_GetIntent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) DeleteIntent(ctx context.Context, in *DeleteIntentRequest, opts ...grpc.CallOption) (*DeleteIntentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteIntentResponse)
+	err := c.cc.Invoke(ctx, MappingService_DeleteIntent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) Throttle(ctx context.Context, in *ThrottleRequest, opts ...grpc.CallOption) (*ThrottleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ThrottleResponse)
+	err := c.cc.Invoke(ctx, MappingService_Throttle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MappingServiceServer is the server API for MappingService service.
 // All implementations must embed UnimplementedMappingServiceServer
 // for forward compatibility.
@@ -277,6 +347,9 @@ type MappingServiceServer interface {
 	PutTenant(context.Context, *PutTenantRequest) (*PutTenantResponse, error)
 	// GetTenant returns one tenant.
 	GetTenant(context.Context, *GetTenantRequest) (*GetTenantResponse, error)
+	// RemoveTenant marks a tenant removed (its events are refused from then on),
+	// pauses all its links and deletes its connections' credentials.
+	RemoveTenant(context.Context, *RemoveTenantRequest) (*RemoveTenantResponse, error)
 	// PutConnection creates or replaces a platform connection. Credentials are
 	// stored encrypted and returned in clear only to callers of GetConnection.
 	PutConnection(context.Context, *PutConnectionRequest) (*PutConnectionResponse, error)
@@ -286,7 +359,8 @@ type MappingServiceServer interface {
 	PutLink(context.Context, *PutLinkRequest) (*PutLinkResponse, error)
 	// GetLink returns one link.
 	GetLink(context.Context, *GetLinkRequest) (*GetLinkResponse, error)
-	// ListLinks returns the tenant's links, optionally only those of one gallery.
+	// ListLinks returns the tenant's links, optionally filtered by gallery,
+	// connection and album (all given filters must match).
 	ListLinks(context.Context, *ListLinksRequest) (*ListLinksResponse, error)
 	// GetItem returns an item mapping by its Wix item id or its external id.
 	GetItem(context.Context, *GetItemRequest) (*GetItemResponse, error)
@@ -310,6 +384,17 @@ type MappingServiceServer interface {
 	AcquireLock(context.Context, *AcquireLockRequest) (*AcquireLockResponse, error)
 	// ReleaseLock gives a lease back if the owner still holds it.
 	ReleaseLock(context.Context, *ReleaseLockRequest) (*ReleaseLockResponse, error)
+	// PutIntent records a remote write that is about to happen but whose result
+	// cannot be keyed yet (e.g. a Wix item create: its id comes back from Wix).
+	PutIntent(context.Context, *PutIntentRequest) (*PutIntentResponse, error)
+	// GetIntent returns a live intent.
+	GetIntent(context.Context, *GetIntentRequest) (*GetIntentResponse, error)
+	// DeleteIntent removes an intent once its result is recorded.
+	DeleteIntent(context.Context, *DeleteIntentRequest) (*DeleteIntentResponse, error)
+	// Throttle takes cost tokens from a rate-limit bucket shared by all replicas
+	// (generic cell rate algorithm). When the bucket is empty nothing is taken
+	// and retry_after says when the cost fits.
+	Throttle(context.Context, *ThrottleRequest) (*ThrottleResponse, error)
 	mustEmbedUnimplementedMappingServiceServer()
 }
 
@@ -325,6 +410,9 @@ func (UnimplementedMappingServiceServer) PutTenant(context.Context, *PutTenantRe
 }
 func (UnimplementedMappingServiceServer) GetTenant(context.Context, *GetTenantRequest) (*GetTenantResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTenant not implemented")
+}
+func (UnimplementedMappingServiceServer) RemoveTenant(context.Context, *RemoveTenantRequest) (*RemoveTenantResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveTenant not implemented")
 }
 func (UnimplementedMappingServiceServer) PutConnection(context.Context, *PutConnectionRequest) (*PutConnectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutConnection not implemented")
@@ -370,6 +458,18 @@ func (UnimplementedMappingServiceServer) AcquireLock(context.Context, *AcquireLo
 }
 func (UnimplementedMappingServiceServer) ReleaseLock(context.Context, *ReleaseLockRequest) (*ReleaseLockResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReleaseLock not implemented")
+}
+func (UnimplementedMappingServiceServer) PutIntent(context.Context, *PutIntentRequest) (*PutIntentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutIntent not implemented")
+}
+func (UnimplementedMappingServiceServer) GetIntent(context.Context, *GetIntentRequest) (*GetIntentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetIntent not implemented")
+}
+func (UnimplementedMappingServiceServer) DeleteIntent(context.Context, *DeleteIntentRequest) (*DeleteIntentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteIntent not implemented")
+}
+func (UnimplementedMappingServiceServer) Throttle(context.Context, *ThrottleRequest) (*ThrottleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Throttle not implemented")
 }
 func (UnimplementedMappingServiceServer) mustEmbedUnimplementedMappingServiceServer() {}
 func (UnimplementedMappingServiceServer) testEmbeddedByValue()                        {}
@@ -424,6 +524,24 @@ func _MappingService_GetTenant_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(MappingServiceServer).GetTenant(ctx, req.(*GetTenantRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_RemoveTenant_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveTenantRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).RemoveTenant(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_RemoveTenant_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).RemoveTenant(ctx, req.(*RemoveTenantRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -698,6 +816,78 @@ func _MappingService_ReleaseLock_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MappingService_PutIntent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutIntentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).PutIntent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_PutIntent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).PutIntent(ctx, req.(*PutIntentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_GetIntent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetIntentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).GetIntent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_GetIntent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).GetIntent(ctx, req.(*GetIntentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_DeleteIntent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteIntentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).DeleteIntent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_DeleteIntent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).DeleteIntent(ctx, req.(*DeleteIntentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_Throttle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ThrottleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).Throttle(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_Throttle_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).Throttle(ctx, req.(*ThrottleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MappingService_ServiceDesc is the grpc.ServiceDesc for MappingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -712,6 +902,10 @@ var MappingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTenant",
 			Handler:    _MappingService_GetTenant_Handler,
+		},
+		{
+			MethodName: "RemoveTenant",
+			Handler:    _MappingService_RemoveTenant_Handler,
 		},
 		{
 			MethodName: "PutConnection",
@@ -772,6 +966,22 @@ var MappingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReleaseLock",
 			Handler:    _MappingService_ReleaseLock_Handler,
+		},
+		{
+			MethodName: "PutIntent",
+			Handler:    _MappingService_PutIntent_Handler,
+		},
+		{
+			MethodName: "GetIntent",
+			Handler:    _MappingService_GetIntent_Handler,
+		},
+		{
+			MethodName: "DeleteIntent",
+			Handler:    _MappingService_DeleteIntent_Handler,
+		},
+		{
+			MethodName: "Throttle",
+			Handler:    _MappingService_Throttle_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
