@@ -152,7 +152,7 @@ func validToken(s string) bool {
 }
 
 // Hash is the content hash of an item snapshot: the fields that sync carries
-// (title, description, link, media identity, sort order). Two snapshots with
+// (title, description, link, media identity, alt text, sort order). Two snapshots with
 // the same hash need no write; an event whose hash equals the one we wrote is
 // our own echo. The media is identified by its id on its side, or by its URL
 // when the side has no id.
@@ -162,7 +162,7 @@ func Hash(s *gsv1.ItemSnapshot) string {
 		media = s.GetMediaUrl()
 	}
 	h := sha256.New()
-	for _, f := range []string{s.GetTitle(), s.GetDescription(), s.GetLinkUrl(), media} {
+	for _, f := range []string{s.GetTitle(), s.GetDescription(), s.GetLinkUrl(), media, s.GetAltText()} {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
 		h.Write(n[:])

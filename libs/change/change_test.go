@@ -96,6 +96,7 @@ func TestHash(t *testing.T) {
 		"link":        {Title: "a", Description: "b", LinkUrl: "l2", MediaId: "m", SortOrder: 1},
 		"media":       {Title: "a", Description: "b", LinkUrl: "l", MediaId: "m2", SortOrder: 1},
 		"sort order":  {Title: "a", Description: "b", LinkUrl: "l", MediaId: "m", SortOrder: 2},
+		"alt text":    {Title: "a", Description: "b", LinkUrl: "l", MediaId: "m", SortOrder: 1, AltText: "x"},
 		"field shift": {Title: "ab", Description: "", LinkUrl: "l", MediaId: "m", SortOrder: 1},
 	} {
 		if Hash(s) == Hash(base) {
