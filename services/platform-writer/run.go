@@ -77,6 +77,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	fs := flag.NewFlagSet(serviceName, flag.ContinueOnError)
 	cfg.registerFlags(fs)
 	if err := flagenv.Parse(fs, args, getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // the usage was printed; asking for it is not a failure
+		}
 		return err
 	}
 	if err := cfg.validate(); err != nil {

@@ -28,6 +28,8 @@ const (
 	itemAttr   = attribute.Key("gallerysync.item")
 	linkAttr   = attribute.Key("gallerysync.link")
 	opAttr     = attribute.Key("gallerysync.op")
+	// echoMarkerAttr says an echo was recognised by the wix-writer's marker.
+	echoMarkerAttr = attribute.Key("gallerysync.echo_marker")
 )
 
 // Apply brings every linked album on this writer's platform to the state of
@@ -211,10 +213,17 @@ func content(item *gsv1.ItemSnapshot) platforms.Content {
 		Title:       item.GetTitle(),
 		Description: item.GetDescription(),
 		LinkURL:     item.GetLinkUrl(),
-		// Wix items carry no separate alt text; the title describes the image.
-		AltText:   item.GetTitle(),
-		MediaURL:  item.GetMediaUrl(),
-		MimeType:  item.GetMimeType(),
-		SortOrder: item.GetSortOrder(),
+		AltText:     altText(item),
+		MediaURL:    item.GetMediaUrl(),
+		MimeType:    item.GetMimeType(),
+		SortOrder:   item.GetSortOrder(),
 	}
+}
+
+// altText is the image's alt text on Wix, or its title when it has none.
+func altText(item *gsv1.ItemSnapshot) string {
+	if a := item.GetAltText(); a != "" {
+		return a
+	}
+	return item.GetTitle()
 }

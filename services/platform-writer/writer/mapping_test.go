@@ -30,6 +30,7 @@ type fakeMapping struct {
 	items    map[[3]string]*gsv1.ItemMapping
 	dedup    map[[2]string]time.Time
 	locks    map[[2]string]lockEntry
+	echoes   map[[3]string]string
 	puts     []*gsv1.ItemMapping
 	failPuts func(*gsv1.ItemMapping) error
 }
@@ -44,11 +45,12 @@ type lockEntry struct {
 func startMapping(t *testing.T) (*fakeMapping, gsv1.MappingServiceClient, string) {
 	t.Helper()
 	m := &fakeMapping{
-		conns: map[[2]string]*gsv1.Connection{},
-		links: map[[2]string]*gsv1.Link{},
-		items: map[[3]string]*gsv1.ItemMapping{},
-		dedup: map[[2]string]time.Time{},
-		locks: map[[2]string]lockEntry{},
+		conns:  map[[2]string]*gsv1.Connection{},
+		links:  map[[2]string]*gsv1.Link{},
+		items:  map[[3]string]*gsv1.ItemMapping{},
+		dedup:  map[[2]string]time.Time{},
+		locks:  map[[2]string]lockEntry{},
+		echoes: map[[3]string]string{},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -232,4 +234,19 @@ func (m *fakeMapping) ReleaseLock(_ context.Context, r *gsv1.ReleaseLockRequest)
 		return &gsv1.ReleaseLockResponse{Released: true}, nil
 	}
 	return &gsv1.ReleaseLockResponse{Released: false}, nil
+}
+
+// MarkEcho keeps markers without expiry: the tests are shorter than any TTL.
+func (m *fakeMapping) MarkEcho(_ context.Context, r *gsv1.MarkEchoRequest) (*gsv1.MarkEchoResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.echoes[[3]string{r.GetTenantId(), r.GetSide().String(), r.GetObjectId()}] = r.GetContentHash()
+	return &gsv1.MarkEchoResponse{}, nil
+}
+
+func (m *fakeMapping) CheckEcho(_ context.Context, r *gsv1.CheckEchoRequest) (*gsv1.CheckEchoResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h, ok := m.echoes[[3]string{r.GetTenantId(), r.GetSide().String(), r.GetObjectId()}]
+	return &gsv1.CheckEchoResponse{Echo: ok && h == r.GetContentHash()}, nil
 }

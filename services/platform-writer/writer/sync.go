@@ -52,6 +52,15 @@ func (w *Writer) syncItem(ctx context.Context, ev *gsv1.ChangeEvent, t target) (
 			return w.skip(ctx, j, "older", "stale event")
 		}
 	}
+	own, err := w.ownWixWrite(ctx, j, m)
+	if err != nil {
+		return "", err
+	}
+	if own {
+		w.counters.add(ctx, w.counters.echoDropped)
+		trace.SpanFromContext(ctx).AddEvent("echo dropped", trace.WithAttributes(echoMarkerAttr.Bool(true)))
+		return "echo", nil
+	}
 	if j.ev.GetKind() == gsv1.ChangeKind_CHANGE_KIND_ITEM_DELETED {
 		return w.deleteItem(ctx, j, m)
 	}
@@ -80,6 +89,33 @@ func (w *Writer) syncItem(ctx context.Context, ev *gsv1.ChangeEvent, t target) (
 	default:
 		return w.createItem(ctx, j, m, "")
 	}
+}
+
+// Echo markers the wix-writer sets before it writes to Wix, so the webhook
+// its write causes is known as ours even before the mapping records the
+// result (the webhook may well arrive first).
+const (
+	// newItemEchoPrefix + link + ":" + hash marks a Wix item being created.
+	newItemEchoPrefix = "new:"
+	// deletedEchoHash marks a Wix item being deleted.
+	deletedEchoHash = "deleted"
+)
+
+// ownWixWrite reports whether the event is the echo of a write the
+// wix-writer made (or is making) to Wix.
+func (w *Writer) ownWixWrite(ctx context.Context, j job, m *gsv1.ItemMapping) (bool, error) {
+	req := &gsv1.CheckEchoRequest{TenantId: j.tenant(), Side: gsv1.Side_SIDE_WIX, ObjectId: j.itemID(), ContentHash: j.hash}
+	switch {
+	case j.ev.GetKind() == gsv1.ChangeKind_CHANGE_KIND_ITEM_DELETED:
+		req.ContentHash = deletedEchoHash
+	case m.GetState() != gsv1.ItemState_ITEM_STATE_SYNCED:
+		req.ObjectId = newItemEchoPrefix + j.linkID() + ":" + j.hash
+	}
+	resp, err := w.mapping.CheckEcho(ctx, req)
+	if err != nil {
+		return false, fmt.Errorf("check echo: %w", err)
+	}
+	return resp.GetEcho(), nil
 }
 
 func (w *Writer) skip(ctx context.Context, j job, reason, msg string) (string, error) {

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/change"
@@ -393,4 +394,43 @@ func TestItemWithoutMediaIsNotPosted(t *testing.T) {
 	if m := h.mapping.item(tenant, linkID, "item-text"); m != nil {
 		t.Fatalf("mapping written for an item without media: %v", m)
 	}
+}
+
+// TestWixWriterMarkersSuppressEchoes covers the webhooks the wix-writer's own
+// writes to Wix cause: it marks each write before making it, so the echo is
+// recognised even when the webhook beats the mapping update.
+func TestWixWriterMarkersSuppressEchoes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.run()
+	ctx := context.Background()
+	mark := func(object, hash string) {
+		t.Helper()
+		if _, err := h.client.MarkEcho(ctx, &gsv1.MarkEchoRequest{
+			TenantId: tenant, Side: gsv1.Side_SIDE_WIX, ObjectId: object, ContentHash: hash, Ttl: durationpb.New(time.Minute),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// An item the wix-writer is creating: no mapping exists yet.
+	ev := h.itemEvent("e1", created, "item-new", "From Mastodon", 1)
+	mark("new:"+linkID+":"+ev.GetItem().GetContentHash(), ev.GetItem().GetContentHash())
+	h.publish(ev)
+	h.waitCounter(1, "gallerysync.writer.echo_dropped")
+	h.wantWrites(0, 0, 0)
+
+	// An item we synced, then updated on Wix by the wix-writer.
+	h.publish(h.itemEvent("e2", created, "item-a", "Sunset", 2))
+	h.waitState("item-a", synced)
+	upd := h.itemEvent("e3", updated, "item-a", "Sunset edited on Mastodon", 3)
+	mark("item-a", upd.GetItem().GetContentHash())
+	h.publish(upd)
+	h.waitCounter(2, "gallerysync.writer.echo_dropped")
+
+	// And deleted on Wix by the wix-writer because the post was deleted.
+	mark("item-a", "deleted")
+	h.publish(h.itemEvent("e4", deleted, "item-a", "", 4))
+	h.waitCounter(3, "gallerysync.writer.echo_dropped")
+	h.wantWrites(1, 0, 0)
 }
