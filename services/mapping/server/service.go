@@ -98,6 +98,19 @@ func (s *Service) GetTenant(ctx context.Context, req *gsv1.GetTenantRequest) (*g
 	return &gsv1.GetTenantResponse{Tenant: t}, nil
 }
 
+// RemoveTenant implements gsv1.MappingServiceServer.
+func (s *Service) RemoveTenant(ctx context.Context, req *gsv1.RemoveTenantRequest) (*gsv1.RemoveTenantResponse, error) {
+	if err := store.CheckID("tenant_id", req.GetTenantId()); err != nil {
+		return nil, s.toStatus(ctx, "remove tenant", err)
+	}
+	t, err := s.store.RemoveTenant(ctx, req.GetTenantId())
+	if err != nil {
+		return nil, s.toStatus(ctx, "remove tenant", err)
+	}
+	s.logger.InfoContext(ctx, "tenant removed: links paused, credentials deleted", "tenant", t.TenantId)
+	return &gsv1.RemoveTenantResponse{Tenant: t}, nil
+}
+
 // credentialsAD binds sealed credentials to their tenant and connection;
 // lengths make the encoding unambiguous.
 func credentialsAD(tenantID, connectionID string) []byte {
@@ -187,10 +200,11 @@ func (s *Service) GetLink(ctx context.Context, req *gsv1.GetLinkRequest) (*gsv1.
 
 // ListLinks implements gsv1.MappingServiceServer.
 func (s *Service) ListLinks(ctx context.Context, req *gsv1.ListLinksRequest) (*gsv1.ListLinksResponse, error) {
-	if err := errors.Join(store.CheckID("tenant_id", req.GetTenantId()), store.CheckOptionalID("gallery_id", req.GetGalleryId())); err != nil {
+	filter := store.LinkFilter{GalleryID: req.GetGalleryId(), ConnectionID: req.GetConnectionId(), AlbumID: req.GetAlbumId()}
+	if err := errors.Join(store.CheckID("tenant_id", req.GetTenantId()), filter.Check()); err != nil {
 		return nil, s.toStatus(ctx, "list links", err)
 	}
-	links, err := s.store.ListLinks(ctx, req.GetTenantId(), req.GetGalleryId())
+	links, err := s.store.ListLinks(ctx, req.GetTenantId(), filter)
 	if err != nil {
 		return nil, s.toStatus(ctx, "list links", err)
 	}

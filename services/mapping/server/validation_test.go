@@ -102,6 +102,68 @@ func TestValidation(t *testing.T) {
 			_, err := c.ReleaseLock(ctx, &gsv1.ReleaseLockRequest{TenantId: "t", Owner: "o"})
 			return err
 		}, "key: must not be empty"},
+		{"RemoveTenant without id", func() error { _, err := c.RemoveTenant(ctx, &gsv1.RemoveTenantRequest{}); return err }, "tenant_id: must not be empty"},
+		{"ListLinks connection filter too long", func() error {
+			_, err := c.ListLinks(ctx, &gsv1.ListLinksRequest{TenantId: "t", ConnectionId: strings.Repeat("c", 257)})
+			return err
+		}, "connection_id: 257 bytes"},
+		{"ListLinks album filter with control character", func() error {
+			_, err := c.ListLinks(ctx, &gsv1.ListLinksRequest{TenantId: "t", AlbumId: "a\nb"})
+			return err
+		}, "album_id: control character"},
+		{"PutIntent without intent", func() error { _, err := c.PutIntent(ctx, &gsv1.PutIntentRequest{Ttl: hour}); return err }, "intent: missing"},
+		{"PutIntent without ttl", func() error {
+			_, err := c.PutIntent(ctx, &gsv1.PutIntentRequest{Intent: &gsv1.Intent{TenantId: "t", Key: "k"}})
+			return err
+		}, "ttl: missing"},
+		{"PutIntent key too long", func() error {
+			_, err := c.PutIntent(ctx, &gsv1.PutIntentRequest{Intent: &gsv1.Intent{TenantId: "t", Key: strings.Repeat("k", 1025)}, Ttl: hour})
+			return err
+		}, "key: 1025 bytes, at most 1024"},
+		{"PutIntent attr value too long", func() error {
+			_, err := c.PutIntent(ctx, &gsv1.PutIntentRequest{Intent: &gsv1.Intent{TenantId: "t", Key: "k",
+				Attrs: map[string]string{"url": strings.Repeat("u", 4097)}}, Ttl: hour})
+			return err
+		}, "attrs[url]: 4097 bytes, at most 4096"},
+		{"GetIntent without key", func() error { _, err := c.GetIntent(ctx, &gsv1.GetIntentRequest{TenantId: "t"}); return err }, "key: must not be empty"},
+		{"DeleteIntent without tenant", func() error { _, err := c.DeleteIntent(ctx, &gsv1.DeleteIntentRequest{Key: "k"}); return err }, "tenant_id: must not be empty"},
+		{"Throttle without bucket", func() error {
+			_, err := c.Throttle(ctx, &gsv1.ThrottleRequest{TenantId: "t", Limit: 1, Period: hour})
+			return err
+		}, "bucket: must not be empty"},
+		{"Throttle limit 0", func() error {
+			_, err := c.Throttle(ctx, &gsv1.ThrottleRequest{TenantId: "t", Bucket: "wix", Period: hour})
+			return err
+		}, "limit: 0, at least 1 required"},
+		{"Throttle without period", func() error {
+			_, err := c.Throttle(ctx, &gsv1.ThrottleRequest{TenantId: "t", Bucket: "wix", Limit: 1})
+			return err
+		}, "period: missing"},
+		{"Throttle negative period", func() error {
+			_, err := c.Throttle(ctx, &gsv1.ThrottleRequest{TenantId: "t", Bucket: "wix", Limit: 1, Period: durationpb.New(-time.Second)})
+			return err
+		}, "period: -1s, must be positive"},
+		{"Throttle malformed period", func() error {
+			_, err := c.Throttle(ctx, &gsv1.ThrottleRequest{TenantId: "t", Bucket: "wix", Limit: 1,
+				Period: &durationpb.Duration{Seconds: 1, Nanos: -1}})
+			return err
+		}, "period: "},
+		{"Throttle negative burst", func() error {
+			_, err := c.Throttle(ctx, &gsv1.ThrottleRequest{TenantId: "t", Bucket: "wix", Limit: 1, Period: hour, Burst: -2})
+			return err
+		}, "burst: -2 is negative"},
+		{"Throttle cost above burst", func() error {
+			_, err := c.Throttle(ctx, &gsv1.ThrottleRequest{TenantId: "t", Bucket: "wix", Limit: 10, Period: hour, Burst: 2, Cost: 3})
+			return err
+		}, "cost: 3 exceeds burst 2"},
+		{"Throttle cost above the default burst", func() error {
+			_, err := c.Throttle(ctx, &gsv1.ThrottleRequest{TenantId: "t", Bucket: "wix", Limit: 10, Period: hour, Cost: 2})
+			return err
+		}, "cost: 2 exceeds burst 1"},
+		{"Throttle faster than a microsecond", func() error {
+			_, err := c.Throttle(ctx, &gsv1.ThrottleRequest{TenantId: "t", Bucket: "wix", Limit: 2_000_000, Period: durationpb.New(time.Second)})
+			return err
+		}, "more than one per microsecond"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

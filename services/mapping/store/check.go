@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -16,6 +18,10 @@ const (
 	MaxKeyLen = 1024
 	// MinTTL is the shortest marker or lease; backends count in milliseconds.
 	MinTTL = time.Millisecond
+	// MaxAttrs is the most attrs an intent may carry, MaxAttrValueLen the
+	// longest value in bytes: enough for ids and URLs, not for payloads.
+	MaxAttrs        = 64
+	MaxAttrValueLen = 4096
 )
 
 // CheckID returns an ErrInvalid error unless v is a usable id: non-empty, at
@@ -39,6 +45,14 @@ func CheckOptionalID(field, v string) error {
 func CheckKey(field, v string) error {
 	if v == "" {
 		return fmt.Errorf("%w %s: must not be empty", ErrInvalid, field)
+	}
+	return checkText(field, v, MaxKeyLen)
+}
+
+// CheckOptionalKey is CheckKey for a field that may be empty.
+func CheckOptionalKey(field, v string) error {
+	if v == "" {
+		return nil
 	}
 	return checkText(field, v, MaxKeyLen)
 }
@@ -128,6 +142,40 @@ func firstErr(errs ...error) error {
 	for _, err := range errs {
 		if err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// CheckIntent validates an intent before it is stored. Attr names are ids;
+// values are any valid UTF-8 up to MaxAttrValueLen bytes.
+func CheckIntent(in *gsv1.Intent) error {
+	if in == nil {
+		return fmt.Errorf("%w intent: missing", ErrInvalid)
+	}
+	if err := firstErr(
+		CheckID("tenant_id", in.GetTenantId()),
+		CheckKey("key", in.GetKey()),
+		CheckOptionalID("link_id", in.GetLinkId()),
+		CheckOptionalID("external_id", in.GetExternalId()),
+		CheckOptionalKey("content_hash", in.GetContentHash()),
+	); err != nil {
+		return err
+	}
+	attrs := in.GetAttrs()
+	if len(attrs) > MaxAttrs {
+		return fmt.Errorf("%w attrs: %d entries, at most %d allowed", ErrInvalid, len(attrs), MaxAttrs)
+	}
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
+		if err := CheckID("attrs name", name); err != nil {
+			return err
+		}
+		v := attrs[name]
+		if len(v) > MaxAttrValueLen {
+			return fmt.Errorf("%w attrs[%s]: %d bytes, at most %d allowed", ErrInvalid, name, len(v), MaxAttrValueLen)
+		}
+		if !utf8.ValidString(v) {
+			return fmt.Errorf("%w attrs[%s]: not valid UTF-8", ErrInvalid, name)
 		}
 	}
 	return nil

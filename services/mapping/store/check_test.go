@@ -2,9 +2,12 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 )
 
 func TestCheckID(t *testing.T) {
@@ -64,5 +67,51 @@ func TestPageToken(t *testing.T) {
 	}
 	if err := CheckTTL(time.Millisecond - 1); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("CheckTTL below a millisecond = %v, want ErrInvalid", err)
+	}
+}
+
+func TestCheckIntent(t *testing.T) {
+	t.Parallel()
+	intent := func(mod func(*gsv1.Intent)) *gsv1.Intent {
+		in := &gsv1.Intent{TenantId: "t", Key: "wix-create:l1:e1", Attrs: map[string]string{"url": "https://example.com/a?b=c"}}
+		mod(in)
+		return in
+	}
+	manyAttrs := map[string]string{}
+	for i := range MaxAttrs + 1 {
+		manyAttrs[fmt.Sprintf("a%d", i)] = "v"
+	}
+	cases := []struct {
+		name string
+		in   *gsv1.Intent
+		want string // "" when valid
+	}{
+		{"plain", intent(func(*gsv1.Intent) {}), ""},
+		{"only tenant and key", &gsv1.Intent{TenantId: "t", Key: "k"}, ""},
+		{"longest key", intent(func(in *gsv1.Intent) { in.Key = strings.Repeat("k", MaxKeyLen) }), ""},
+		{"longest attr value", intent(func(in *gsv1.Intent) { in.Attrs["v"] = strings.Repeat("é", MaxAttrValueLen/2) }), ""},
+		{"missing", nil, "intent: missing"},
+		{"no key", intent(func(in *gsv1.Intent) { in.Key = "" }), "key: must not be empty"},
+		{"key too long", intent(func(in *gsv1.Intent) { in.Key = strings.Repeat("k", MaxKeyLen+1) }), "key: 1025 bytes"},
+		{"link id with newline", intent(func(in *gsv1.Intent) { in.LinkId = "l\n" }), "link_id: control character"},
+		{"empty attr name", intent(func(in *gsv1.Intent) { in.Attrs[""] = "v" }), "attrs name: must not be empty"},
+		{"attr value too long", intent(func(in *gsv1.Intent) { in.Attrs["v"] = strings.Repeat("x", MaxAttrValueLen+1) }), "attrs[v]: 4097 bytes"},
+		{"attr value not UTF-8", intent(func(in *gsv1.Intent) { in.Attrs["v"] = "\xc3" }), "attrs[v]: not valid UTF-8"},
+		{"too many attrs", intent(func(in *gsv1.Intent) { in.Attrs = manyAttrs }), "attrs: 65 entries"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			err := CheckIntent(c.in)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("CheckIntent = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("CheckIntent = %v, want an ErrInvalid saying %q", err, c.want)
+			}
+		})
 	}
 }

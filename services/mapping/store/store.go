@@ -32,6 +32,8 @@ type Store interface {
 	ItemStore
 	MarkStore
 	LockStore
+	IntentStore
+	ThrottleStore
 	// Ping reports whether the backend answers; health checks call it.
 	Ping(ctx context.Context) error
 }
@@ -42,6 +44,15 @@ type TenantStore interface {
 	PutTenant(ctx context.Context, t *gsv1.Tenant) error
 	// GetTenant returns the tenant or ErrNotFound.
 	GetTenant(ctx context.Context, tenantID string) (*gsv1.Tenant, error)
+	// RemoveTenant is what happens when the app is removed from a site, in
+	// one atomic write: the tenant's state becomes REMOVED (a tenant record
+	// is created if there was none, with created_at now), every link of the
+	// tenant is set to LINK_STATE_PAUSED and every connection loses its
+	// credentials (the connection record itself stays). Calling it again
+	// changes nothing. It returns the tenant as stored. A later PutTenant
+	// may make the tenant active again; its links stay paused until their
+	// owner resumes them.
+	RemoveTenant(ctx context.Context, tenantID string) (*gsv1.Tenant, error)
 }
 
 // ConnectionStore keeps platform connections. Credentials are stored exactly
@@ -59,9 +70,32 @@ type LinkStore interface {
 	PutLink(ctx context.Context, l *gsv1.Link) error
 	// GetLink returns the link or ErrNotFound.
 	GetLink(ctx context.Context, tenantID, linkID string) (*gsv1.Link, error)
-	// ListLinks returns the tenant's links in link id order; a non-empty
-	// galleryID keeps only that gallery's links.
-	ListLinks(ctx context.Context, tenantID, galleryID string) ([]*gsv1.Link, error)
+	// ListLinks returns the tenant's links that match filter, in link id order.
+	ListLinks(ctx context.Context, tenantID string, filter LinkFilter) ([]*gsv1.Link, error)
+}
+
+// LinkFilter selects links. Every non-empty field must match; the zero
+// filter selects all links.
+type LinkFilter struct {
+	GalleryID    string
+	ConnectionID string
+	AlbumID      string
+}
+
+// Check returns an ErrInvalid error unless every field is empty or a usable id.
+func (f LinkFilter) Check() error {
+	return firstErr(
+		CheckOptionalID("gallery_id", f.GalleryID),
+		CheckOptionalID("connection_id", f.ConnectionID),
+		CheckOptionalID("album_id", f.AlbumID),
+	)
+}
+
+// Match reports whether l passes the filter.
+func (f LinkFilter) Match(l *gsv1.Link) bool {
+	return (f.GalleryID == "" || l.GetGalleryId() == f.GalleryID) &&
+		(f.ConnectionID == "" || l.GetConnectionId() == f.ConnectionID) &&
+		(f.AlbumID == "" || l.GetAlbumId() == f.AlbumID)
 }
 
 // ItemStore keeps item mappings of a link, indexed by Wix item id and by
@@ -109,4 +143,28 @@ type LockStore interface {
 	AcquireLock(ctx context.Context, tenantID, key, owner string, ttl time.Duration) (bool, error)
 	// ReleaseLock frees the lease if owner holds it and reports whether it did.
 	ReleaseLock(ctx context.Context, tenantID, key, owner string) (bool, error)
+}
+
+// IntentStore keeps intents: remote writes that were decided but whose
+// result is not recorded yet. An intent lives until it is deleted or its
+// TTL ends, so a crashed writer's intent is still there for the next attempt
+// to reconcile, and a forgotten one does not stay forever.
+type IntentStore interface {
+	// PutIntent creates or replaces the intent (in.TenantId, in.Key), live
+	// for ttl from now, and returns what was stored. created_at is assigned
+	// here: the time of the first put, kept when a live intent is replaced
+	// (whatever the caller sends).
+	PutIntent(ctx context.Context, in *gsv1.Intent, ttl time.Duration) (*gsv1.Intent, error)
+	// GetIntent returns a live intent or ErrNotFound.
+	GetIntent(ctx context.Context, tenantID, key string) (*gsv1.Intent, error)
+	// DeleteIntent removes the intent; removing an absent one is no error.
+	DeleteIntent(ctx context.Context, tenantID, key string) error
+}
+
+// ThrottleStore keeps rate-limit buckets shared by every caller of the store.
+type ThrottleStore interface {
+	// Throttle takes cost tokens from the tenant's bucket, or nothing when
+	// they do not fit; see Rate for the algorithm. rate and cost are checked
+	// and defaulted by CheckThrottle first.
+	Throttle(ctx context.Context, tenantID, bucket string, rate Rate, cost int) (ThrottleResult, error)
 }

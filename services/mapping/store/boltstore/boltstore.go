@@ -1,7 +1,8 @@
 // Package boltstore is the embedded store of the single-process default: one
-// bbolt file, a bucket per entity, every key starting with its tenant. Markers
-// and leases carry their expiry, count as absent once it passed, and are
-// removed by a sweeper that the Store owns.
+// bbolt file, a bucket per entity, every key starting with its tenant. Markers,
+// leases and intents carry their expiry, count as absent once it passed, and
+// are removed by a sweeper that the Store owns. Rate-limit buckets live in
+// memory (see buckets).
 package boltstore
 
 import (
@@ -27,13 +28,14 @@ const (
 	bucketEcho        = "echo"
 	bucketDedup       = "dedup"
 	bucketLocks       = "locks"
+	bucketIntents     = "intents"
 )
 
 func allBuckets() []string {
-	return []string{bucketTenants, bucketConnections, bucketLinks, bucketItems, bucketExternal, bucketEcho, bucketDedup, bucketLocks}
+	return []string{bucketTenants, bucketConnections, bucketLinks, bucketItems, bucketExternal, bucketEcho, bucketDedup, bucketLocks, bucketIntents}
 }
 
-func ttlBuckets() []string { return []string{bucketEcho, bucketDedup, bucketLocks} }
+func ttlBuckets() []string { return []string{bucketEcho, bucketDedup, bucketLocks, bucketIntents} }
 
 // bucket returns a bucket that Open created.
 func bucket(tx *bolt.Tx, name string) *bolt.Bucket { return tx.Bucket([]byte(name)) }
@@ -41,11 +43,12 @@ func bucket(tx *bolt.Tx, name string) *bolt.Bucket { return tx.Bucket([]byte(nam
 // Store is a store.Store in one bbolt file. bbolt runs one writer at a time,
 // which is what makes compare-and-set and lock updates atomic here.
 type Store struct {
-	db     *bolt.DB
-	logger *slog.Logger
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	once   sync.Once
+	db      *bolt.DB
+	buckets *buckets
+	logger  *slog.Logger
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
 }
 
 var _ store.Store = (*Store)(nil)
@@ -99,7 +102,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, logger: o.logger, stop: make(chan struct{})}
+	s := &Store{db: db, buckets: newBuckets(), logger: o.logger, stop: make(chan struct{})}
 	s.wg.Go(func() { s.sweepLoop(o.sweepInterval) })
 	return s, nil
 }
@@ -140,9 +143,10 @@ func (s *Store) sweepLoop(interval time.Duration) {
 	}
 }
 
-// sweep deletes the entries that expired before now and returns how many.
+// sweep deletes the entries that expired before now, and forgets the
+// rate-limit buckets that are full again, and returns how many.
 func (s *Store) sweep(now time.Time) (int, error) {
-	n := 0
+	n := s.buckets.forget(now)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, name := range ttlBuckets() {
 			b := bucket(tx, name)

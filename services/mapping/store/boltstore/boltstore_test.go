@@ -111,19 +111,33 @@ func TestSweeperRemovesExpiredEntries(t *testing.T) {
 	if _, err := s.AcquireLock(ctx, "t1", "short", "o", 100*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.PutIntent(ctx, &gsv1.Intent{TenantId: "t1", Key: "short"}, 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Throttle(ctx, "t1", "short", store.Rate{Limit: 10, Period: time.Second}, 1); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.MarkDedup(ctx, "t1", "long", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Throttle(ctx, "t1", "long", store.Rate{Limit: 1, Period: time.Hour}, 1); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		counts := s.entryCounts(t)
-		if counts[bucketEcho] == 0 && counts[bucketLocks] == 0 && counts[bucketDedup] == 1 {
+		if counts[bucketEcho] == 0 && counts[bucketLocks] == 0 && counts[bucketIntents] == 0 &&
+			counts[bucketDedup] == 1 && counts["throttle"] == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("entries left after expiry: %v; want only the live dedup mark", counts)
+			t.Fatalf("entries left after expiry: %v; want only the live dedup mark and the empty throttle bucket", counts)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	res, err := s.Throttle(ctx, "t1", "long", store.Rate{Limit: 1, Period: time.Hour}, 1)
+	if err != nil || res.Allowed {
+		t.Fatalf("empty bucket after sweeps: %+v, err %v; the sweeper must keep it", res, err)
 	}
 	seen, err := s.CheckDedup(ctx, "t1", "long")
 	if err != nil || !seen {
@@ -131,7 +145,8 @@ func TestSweeperRemovesExpiredEntries(t *testing.T) {
 	}
 }
 
-// entryCounts counts the raw entries of the expiring buckets, expired or not.
+// entryCounts counts the raw entries of the expiring buckets, expired or
+// not, and the rate-limit buckets held in memory (as "throttle").
 func (s *Store) entryCounts(t *testing.T) map[string]int {
 	t.Helper()
 	counts := map[string]int{}
@@ -144,6 +159,9 @@ func (s *Store) entryCounts(t *testing.T) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.buckets.mu.Lock()
+	counts["throttle"] = len(s.buckets.tat)
+	s.buckets.mu.Unlock()
 	return counts
 }
 

@@ -13,11 +13,15 @@ import (
 )
 
 func (s *Store) put(name string, k []byte, m proto.Message) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putIn(tx, name, k, m) })
+}
+
+func putIn(tx *bolt.Tx, name string, k []byte, m proto.Message) error {
 	v, err := proto.Marshal(m)
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error { return bucket(tx, name).Put(k, v) })
+	return bucket(tx, name).Put(k, v)
 }
 
 func (s *Store) get(name string, k []byte, m proto.Message) error {
@@ -104,27 +108,39 @@ func (s *Store) GetLink(ctx context.Context, tenantID, linkID string) (*gsv1.Lin
 }
 
 // ListLinks implements store.LinkStore.
-func (s *Store) ListLinks(ctx context.Context, tenantID, galleryID string) ([]*gsv1.Link, error) {
-	if err := check(ctx, store.CheckID("tenant_id", tenantID), store.CheckOptionalID("gallery_id", galleryID)); err != nil {
+func (s *Store) ListLinks(ctx context.Context, tenantID string, filter store.LinkFilter) ([]*gsv1.Link, error) {
+	if err := check(ctx, store.CheckID("tenant_id", tenantID), filter.Check()); err != nil {
 		return nil, err
 	}
-	prefix := key([]string{tenantID}, "")
 	var links []*gsv1.Link
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := bucket(tx, bucketLinks).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		return forTenant(tx, bucketLinks, tenantID, func(_, v []byte) error {
 			l := &gsv1.Link{}
-			if err := proto.Unmarshal(bytes.Clone(v), l); err != nil {
+			if err := proto.Unmarshal(v, l); err != nil {
 				return err
 			}
-			if galleryID == "" || l.GalleryId == galleryID {
+			if filter.Match(l) {
 				links = append(links, l)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list links: %w", err)
 	}
 	return links, nil
+}
+
+// forTenant calls fn, in key order, with a copy of the key and value of
+// every record of the tenant in bucket name. The copies stay valid after the
+// transaction and while fn's caller changes the bucket.
+func forTenant(tx *bolt.Tx, name, tenantID string, fn func(k, v []byte) error) error {
+	prefix := key([]string{tenantID}, "")
+	c := bucket(tx, name).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(bytes.Clone(k), bytes.Clone(v)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

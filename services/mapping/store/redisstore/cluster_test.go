@@ -91,8 +91,8 @@ func TestCluster(t *testing.T) {
 						added = append(added, k)
 					}
 				}
-				if len(added) < 9 {
-					t.Fatalf("writing every record of tenant %q added %d keys %q, want at least 9", tenant, len(added), added)
+				if len(added) < 11 {
+					t.Fatalf("writing every record of tenant %q added %d keys %q, want at least 11", tenant, len(added), added)
 				}
 				slots := map[int64][]string{}
 				for _, k := range added {
@@ -133,4 +133,10 @@ func writeEverything(t *testing.T, s *Store, tenant string) {
 	mustDo(t, "mark dedup", err)
 	_, err = s.AcquireLock(ctx, tenant, "item:w}1", "writer", time.Hour)
 	mustDo(t, "acquire lock", err)
+	_, err = s.PutIntent(ctx, &gsv1.Intent{TenantId: tenant, Key: "wix-create:l{1}:e}1"}, time.Hour)
+	mustDo(t, "put intent", err)
+	_, err = s.Throttle(ctx, tenant, "mastodon:c}1", store.Rate{Limit: 1, Period: time.Hour}, 1)
+	mustDo(t, "throttle", err)
+	_, err = s.RemoveTenant(ctx, tenant)
+	mustDo(t, "remove tenant", err)
 }

@@ -14,9 +14,9 @@ type keys struct{ prefix string }
 
 func keysOf(tenantID string) keys { return keys{prefix: "gs:{" + escape(tenantID) + "}:"} }
 
-func (k keys) tenant() string              { return k.prefix + "tenant" }
-func (k keys) connection(id string) string { return k.prefix + "conn:" + escape(id) }
-func (k keys) links() string               { return k.prefix + "links" }
+func (k keys) tenant() string      { return k.prefix + "tenant" }
+func (k keys) connections() string { return k.prefix + "conns" }
+func (k keys) links() string       { return k.prefix + "links" }
 func (k keys) item(link, wix string) string {
 	return k.prefix + "item:" + escape(link) + ":" + escape(wix)
 }
@@ -24,6 +24,10 @@ func (k keys) order(link string) string    { return k.prefix + "order:" + escape
 func (k keys) external(link string) string { return k.prefix + "ext:" + escape(link) }
 func (k keys) dedup(key string) string     { return k.prefix + "dedup:" + escape(key) }
 func (k keys) lock(key string) string      { return k.prefix + "lock:" + escape(key) }
+func (k keys) intent(key string) string    { return k.prefix + "intent:" + escape(key) }
+func (k keys) throttle(bucket string) string {
+	return k.prefix + "throttle:" + escape(bucket)
+}
 func (k keys) echo(side gsv1.Side, object string) string {
 	return k.prefix + "echo:" + side.String() + ":" + escape(object)
 }

@@ -100,12 +100,18 @@ func (s *Store) GetTenant(ctx context.Context, tenantID string) (*gsv1.Tenant, e
 	return t, nil
 }
 
-// PutConnection implements store.ConnectionStore.
+// PutConnection implements store.ConnectionStore. Like links, a tenant's
+// connections live in one hash, so RemoveTenant reaches all of them in one
+// script.
 func (s *Store) PutConnection(ctx context.Context, c *gsv1.Connection) error {
 	if err := store.CheckConnection(c); err != nil {
 		return err
 	}
-	if err := s.setProto(ctx, keysOf(c.TenantId).connection(c.ConnectionId), c); err != nil {
+	v, err := proto.Marshal(c)
+	if err == nil {
+		err = s.rdb.HSet(ctx, keysOf(c.TenantId).connections(), c.ConnectionId, v).Err()
+	}
+	if err != nil {
 		return fmt.Errorf("put connection %s: %w", c.ConnectionId, err)
 	}
 	return nil
@@ -116,9 +122,13 @@ func (s *Store) GetConnection(ctx context.Context, tenantID, connectionID string
 	if err := first(store.CheckID("tenant_id", tenantID), store.CheckID("connection_id", connectionID)); err != nil {
 		return nil, err
 	}
+	v, err := s.rdb.HGet(ctx, keysOf(tenantID).connections(), connectionID).Bytes()
 	c := &gsv1.Connection{}
-	if err := s.getProto(ctx, keysOf(tenantID).connection(connectionID), c); err != nil {
-		return nil, fmt.Errorf("get connection %s: %w", connectionID, err)
+	if err == nil {
+		err = proto.Unmarshal(v, c)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get connection %s: %w", connectionID, notFound(err))
 	}
 	return c, nil
 }
@@ -156,8 +166,8 @@ func (s *Store) GetLink(ctx context.Context, tenantID, linkID string) (*gsv1.Lin
 }
 
 // ListLinks implements store.LinkStore.
-func (s *Store) ListLinks(ctx context.Context, tenantID, galleryID string) ([]*gsv1.Link, error) {
-	if err := first(store.CheckID("tenant_id", tenantID), store.CheckOptionalID("gallery_id", galleryID)); err != nil {
+func (s *Store) ListLinks(ctx context.Context, tenantID string, filter store.LinkFilter) ([]*gsv1.Link, error) {
+	if err := first(store.CheckID("tenant_id", tenantID), filter.Check()); err != nil {
 		return nil, err
 	}
 	all, err := s.rdb.HGetAll(ctx, keysOf(tenantID).links()).Result()
@@ -170,7 +180,7 @@ func (s *Store) ListLinks(ctx context.Context, tenantID, galleryID string) ([]*g
 		if err := proto.Unmarshal([]byte(v), l); err != nil {
 			return nil, fmt.Errorf("list links: link %s: %w", id, err)
 		}
-		if galleryID == "" || l.GalleryId == galleryID {
+		if filter.Match(l) {
 			links = append(links, l)
 		}
 	}

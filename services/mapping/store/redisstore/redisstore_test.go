@@ -137,3 +137,33 @@ func TestItemErrorsNameTheirCause(t *testing.T) {
 		})
 	}
 }
+
+func TestIdleThrottleBucketVanishes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	client := newClient(t, testkit.StartRedis(t).Addr())
+	s := New(client)
+	rate := store.Rate{Limit: 10, Period: time.Second, Burst: 3} // full again 300ms after the burst
+	for range 3 {
+		res, err := s.Throttle(ctx, "t1", "wix", rate, 1)
+		mustDo(t, "throttle", err)
+		if !res.Allowed {
+			t.Fatalf("full bucket refused: %+v", res)
+		}
+	}
+	key := keysOf("t1").throttle("wix")
+	ttl, err := client.PTTL(ctx, key).Result()
+	mustDo(t, "PTTL", err)
+	if ttl <= 0 || ttl > 300*time.Millisecond {
+		t.Fatalf("bucket key %s has TTL %v, want in (0, 300ms]: until the bucket is full again", key, ttl)
+	}
+	waitUntil(t, "idle bucket key gone", func(ctx context.Context) bool {
+		n, err := client.Exists(ctx, key).Result()
+		return err == nil && n == 0
+	})
+	res, err := s.Throttle(ctx, "t1", "wix", rate, 3)
+	mustDo(t, "throttle after idle", err)
+	if !res.Allowed {
+		t.Fatalf("bucket not full after its key expired: %+v", res)
+	}
+}

@@ -60,49 +60,66 @@ func testConnection(t *testing.T, s store.Store) {
 func testLink(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	tenant := newTenant(t)
-	link := func(id, gallery string) *gsv1.Link {
+	link := func(id, gallery, conn, album string) *gsv1.Link {
 		return &gsv1.Link{
-			TenantId: tenant, LinkId: id, GalleryId: gallery, ConnectionId: "c1", AlbumId: "cats",
+			TenantId: tenant, LinkId: id, GalleryId: gallery, ConnectionId: conn, AlbumId: album,
 			State: gsv1.LinkState_LINK_STATE_ACTIVE, Direction: gsv1.Direction_DIRECTION_TWO_WAY,
 			CreatedAt: timestamppb.New(time.Unix(1700000000, 0)),
 		}
 	}
-	for _, l := range []*gsv1.Link{link("l3", "g1"), link("l1", "g1"), link("l2", "g2")} {
+	stored := map[string]*gsv1.Link{}
+	for _, l := range []*gsv1.Link{
+		link("l3", "g1", "c2", "cats"), link("l1", "g1", "c1", "cats"),
+		link("l2", "g2", "c1", "dogs"), link("l4", "g2", "c2", ""),
+	} {
 		must(t, "put link", s.PutLink(ctx, l))
+		stored[l.LinkId] = l
 	}
 	got, err := s.GetLink(ctx, tenant, "l2")
 	must(t, "get link", err)
-	mustEqual(t, "stored link", got, link("l2", "g2"))
+	mustEqual(t, "stored link", got, stored["l2"])
 
 	lists := []struct {
-		name    string
-		gallery string
-		want    []string
+		name   string
+		filter store.LinkFilter
+		want   []string
 	}{
-		{"all", "", []string{"l1", "l2", "l3"}},
-		{"one gallery", "g1", []string{"l1", "l3"}},
-		{"other gallery", "g2", []string{"l2"}},
-		{"unknown gallery", "g9", nil},
+		{"all", store.LinkFilter{}, []string{"l1", "l2", "l3", "l4"}},
+		{"one gallery", store.LinkFilter{GalleryID: "g1"}, []string{"l1", "l3"}},
+		{"other gallery", store.LinkFilter{GalleryID: "g2"}, []string{"l2", "l4"}},
+		{"one connection", store.LinkFilter{ConnectionID: "c1"}, []string{"l1", "l2"}},
+		{"one album", store.LinkFilter{AlbumID: "cats"}, []string{"l1", "l3"}},
+		{"gallery and connection", store.LinkFilter{GalleryID: "g1", ConnectionID: "c2"}, []string{"l3"}},
+		{"connection and album", store.LinkFilter{ConnectionID: "c1", AlbumID: "dogs"}, []string{"l2"}},
+		{"all three", store.LinkFilter{GalleryID: "g2", ConnectionID: "c2", AlbumID: "cats"}, nil},
+		{"filters that each match but not together", store.LinkFilter{GalleryID: "g2", AlbumID: "cats"}, nil},
+		{"unknown gallery", store.LinkFilter{GalleryID: "g9"}, nil},
+		{"unknown connection", store.LinkFilter{ConnectionID: "c9"}, nil},
 	}
 	for _, c := range lists {
 		t.Run(c.name, func(t *testing.T) {
-			links, err := s.ListLinks(ctx, tenant, c.gallery)
+			links, err := s.ListLinks(ctx, tenant, c.filter)
 			must(t, "list links", err)
 			if ids := linkIDs(links); strings.Join(ids, ",") != strings.Join(c.want, ",") {
-				t.Fatalf("ListLinks(%q) = %v, want %v", c.gallery, ids, c.want)
+				t.Fatalf("ListLinks(%+v) = %v, want %v", c.filter, ids, c.want)
 			}
 			for _, l := range links {
-				mustEqual(t, "listed link", l, link(l.LinkId, l.GalleryId))
+				mustEqual(t, "listed link", l, stored[l.LinkId])
 			}
 		})
 	}
 
 	t.Run("moved to another gallery", func(t *testing.T) {
-		must(t, "replace link", s.PutLink(ctx, link("l3", "g2")))
-		links, err := s.ListLinks(ctx, tenant, "g2")
+		must(t, "replace link", s.PutLink(ctx, link("l3", "g2", "c2", "cats")))
+		links, err := s.ListLinks(ctx, tenant, store.LinkFilter{GalleryID: "g2"})
 		must(t, "list links", err)
-		if ids := linkIDs(links); strings.Join(ids, ",") != "l2,l3" {
-			t.Fatalf("after moving l3 gallery g2 has %v, want [l2 l3]", ids)
+		if ids := linkIDs(links); strings.Join(ids, ",") != "l2,l3,l4" {
+			t.Fatalf("after moving l3 gallery g2 has %v, want [l2 l3 l4]", ids)
+		}
+		links, err = s.ListLinks(ctx, tenant, store.LinkFilter{GalleryID: "g1"})
+		must(t, "list links", err)
+		if ids := linkIDs(links); strings.Join(ids, ",") != "l1" {
+			t.Fatalf("after moving l3 gallery g1 has %v, want [l1]", ids)
 		}
 	})
 }
@@ -135,7 +152,7 @@ func testNotFound(t *testing.T, s store.Store) {
 		})
 	}
 	t.Run("empty lists", func(t *testing.T) {
-		links, err := s.ListLinks(ctx, tenant, "")
+		links, err := s.ListLinks(ctx, tenant, store.LinkFilter{})
 		must(t, "list links", err)
 		items, next, err := s.ListItems(ctx, tenant, "l1", 0, "")
 		must(t, "list items", err)
@@ -152,6 +169,11 @@ func testInvalid(t *testing.T, s store.Store) {
 		it := &gsv1.ItemMapping{TenantId: tenant, LinkId: "l1", WixItemId: "w1"}
 		mod(it)
 		return it
+	}
+	intent := func(mod func(*gsv1.Intent)) *gsv1.Intent {
+		in := &gsv1.Intent{TenantId: tenant, Key: "k1", ContentHash: "h"}
+		mod(in)
+		return in
 	}
 	long := strings.Repeat("x", store.MaxIDLen+1)
 	cases := []struct {
@@ -188,6 +210,51 @@ func testInvalid(t *testing.T, s store.Store) {
 		{"dedup negative ttl", func() error { _, err := s.MarkDedup(ctx, tenant, "k", -time.Second); return err }},
 		{"lock without owner", func() error { _, err := s.AcquireLock(ctx, tenant, "k", "", time.Minute); return err }},
 		{"release without key", func() error { _, err := s.ReleaseLock(ctx, tenant, "", "o"); return err }},
+		{"remove tenant without id", func() error { _, err := s.RemoveTenant(ctx, ""); return err }},
+		{"link filter with control character", func() error {
+			_, err := s.ListLinks(ctx, tenant, store.LinkFilter{ConnectionID: "c\x00"})
+			return err
+		}},
+		{"nil intent", func() error { _, err := s.PutIntent(ctx, nil, time.Hour); return err }},
+		{"intent without ttl", func() error { _, err := s.PutIntent(ctx, intent(func(*gsv1.Intent) {}), 0); return err }},
+		{"intent key too long", func() error {
+			_, err := s.PutIntent(ctx, intent(func(in *gsv1.Intent) { in.Key = strings.Repeat("k", store.MaxKeyLen+1) }), time.Hour)
+			return err
+		}},
+		{"intent attr not UTF-8", func() error {
+			_, err := s.PutIntent(ctx, intent(func(in *gsv1.Intent) { in.Attrs = map[string]string{"a": "\xff"} }), time.Hour)
+			return err
+		}},
+		{"intent without tenant", func() error {
+			_, err := s.PutIntent(ctx, intent(func(in *gsv1.Intent) { in.TenantId = "" }), time.Hour)
+			return err
+		}},
+		{"get intent without key", func() error { _, err := s.GetIntent(ctx, tenant, ""); return err }},
+		{"delete intent without tenant", func() error { return s.DeleteIntent(ctx, "", "k1") }},
+		{"throttle limit 0", func() error {
+			_, err := s.Throttle(ctx, tenant, "b", store.Rate{Period: time.Second, Burst: 1}, 1)
+			return err
+		}},
+		{"throttle without period", func() error {
+			_, err := s.Throttle(ctx, tenant, "b", store.Rate{Limit: 1, Burst: 1}, 1)
+			return err
+		}},
+		{"throttle negative burst", func() error {
+			_, err := s.Throttle(ctx, tenant, "b", store.Rate{Limit: 1, Period: time.Second, Burst: -1}, 1)
+			return err
+		}},
+		{"throttle cost above burst", func() error {
+			_, err := s.Throttle(ctx, tenant, "b", store.Rate{Limit: 5, Period: time.Second, Burst: 2}, 3)
+			return err
+		}},
+		{"throttle negative cost", func() error {
+			_, err := s.Throttle(ctx, tenant, "b", store.Rate{Limit: 5, Period: time.Second, Burst: 2}, -1)
+			return err
+		}},
+		{"throttle without bucket", func() error {
+			_, err := s.Throttle(ctx, tenant, "", store.Rate{Limit: 5, Period: time.Second, Burst: 2}, 1)
+			return err
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -197,5 +264,14 @@ func testInvalid(t *testing.T, s store.Store) {
 	t.Run("nothing written", func(t *testing.T) {
 		_, err := s.GetItemByWix(ctx, tenant, "l1", "w1")
 		mustErr(t, "item after rejected writes", err, store.ErrNotFound)
+		_, err = s.GetIntent(ctx, tenant, "k1")
+		mustErr(t, "intent after rejected writes", err, store.ErrNotFound)
+		// A refused call took no token: the full burst is still there.
+		rate := store.Rate{Limit: 5, Period: time.Hour, Burst: 2}
+		res, err := s.Throttle(ctx, tenant, "b", rate, 2)
+		must(t, "throttle after rejected calls", err)
+		if !res.Allowed {
+			t.Fatalf("bucket after refused calls: %+v, want the full burst allowed", res)
+		}
 	})
 }

@@ -16,7 +16,11 @@ type tenantData struct {
 	conn   *gsv1.Connection
 	link   *gsv1.Link
 	item   *gsv1.ItemMapping
+	intent *gsv1.Intent
 }
+
+// onePerHour allows one call: a second call in a test is refused.
+func onePerHour() store.Rate { return store.Rate{Limit: 1, Period: time.Hour, Burst: 1} }
 
 func seed(t *testing.T, s store.Store, tenant, connID, label string) tenantData {
 	t.Helper()
@@ -37,8 +41,14 @@ func seed(t *testing.T, s store.Store, tenant, connID, label string) tenantData 
 	must(t, "mark dedup", err)
 	got, err := s.AcquireLock(ctx, tenant, "k1", "owner-"+label, time.Hour)
 	must(t, "acquire lock", err)
-	if !first || !got {
-		t.Fatalf("tenant %q: first dedup mark %v, first lock %v; want both true (another tenant's marks leak in)", tenant, first, got)
+	in, err := s.PutIntent(ctx, &gsv1.Intent{TenantId: tenant, Key: "k1", ContentHash: "hash-" + label}, time.Hour)
+	must(t, "put intent", err)
+	d.intent = in
+	res, err := s.Throttle(ctx, tenant, "k1", onePerHour(), 1)
+	must(t, "throttle", err)
+	if !first || !got || !res.Allowed {
+		t.Fatalf("tenant %q: first dedup mark %v, first lock %v, first throttle %v; want all true (another tenant's marks leak in)",
+			tenant, first, got, res.Allowed)
 	}
 	return d
 }
@@ -54,7 +64,7 @@ func checkIntact(t *testing.T, s store.Store, d tenantData, label string) {
 	gotConn, err := s.GetConnection(ctx, tenant, d.conn.ConnectionId)
 	must(t, "get connection", err)
 	mustEqual(t, "connection", gotConn, d.conn)
-	links, err := s.ListLinks(ctx, tenant, "")
+	links, err := s.ListLinks(ctx, tenant, store.LinkFilter{})
 	must(t, "list links", err)
 	if len(links) != 1 || !proto.Equal(links[0], d.link) {
 		t.Fatalf("tenant %q lists links %v, want only its own", tenant, links)
@@ -73,8 +83,14 @@ func checkIntact(t *testing.T, s store.Store, d tenantData, label string) {
 	must(t, "check dedup", err)
 	held, err := s.AcquireLock(ctx, tenant, "k1", "owner-"+label, time.Hour)
 	must(t, "re-acquire lock", err)
-	if !echo || !seen || !held {
-		t.Fatalf("tenant %q: echo marker %v, dedup mark %v, lock still its own %v; want all true", tenant, echo, seen, held)
+	in, err := s.GetIntent(ctx, tenant, "k1")
+	must(t, "get intent", err)
+	mustEqual(t, "intent", in, d.intent)
+	res, err := s.Throttle(ctx, tenant, "k1", onePerHour(), 1)
+	must(t, "throttle", err)
+	if !echo || !seen || !held || res.Allowed {
+		t.Fatalf("tenant %q: echo marker %v, dedup mark %v, lock still its own %v, bucket still empty %v; want all true",
+			tenant, echo, seen, held, !res.Allowed)
 	}
 }
 
@@ -107,11 +123,12 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 				{"GetItemByWix", func() error { _, err := s.GetItemByWix(ctx, p.b, "l1", "w1"); return err }},
 				{"GetItemByExternal", func() error { _, err := s.GetItemByExternal(ctx, p.b, "l1", "e1"); return err }},
 				{"DeleteItem", func() error { return s.DeleteItem(ctx, p.b, "l1", "w1") }},
+				{"GetIntent", func() error { _, err := s.GetIntent(ctx, p.b, "k1"); return err }},
 			}
 			for _, r := range reads {
 				mustErr(t, "tenant B "+r.name, r.call(), store.ErrNotFound)
 			}
-			links, err := s.ListLinks(ctx, p.b, "")
+			links, err := s.ListLinks(ctx, p.b, store.LinkFilter{})
 			must(t, "B list links", err)
 			items, _, err := s.ListItems(ctx, p.b, "l1", 0, "")
 			must(t, "B list items", err)

@@ -38,6 +38,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Dedup", testDedup},
 		{"Lock", testLock},
 		{"TTLExpiry", testTTLExpiry},
+		{"RemoveTenant", testRemoveTenant},
+		{"Intent", testIntent},
+		{"IntentExpiry", testIntentExpiry},
+		{"Throttle", testThrottle},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
