@@ -38,7 +38,25 @@ type Content struct {
 type Remote struct {
 	ID    string
 	Attrs map[string]string
+	// Hash is the adapter's hash of the item as the platform now shows it:
+	// the same value its watcher reports in Observed.Hash for this state, so
+	// a change event carrying it is recognised as the echo of our write.
+	// Empty when the adapter cannot tell.
+	Hash string
 }
+
+// Detection is how changes made on a platform are found.
+type Detection string
+
+// The ways of finding platform changes.
+const (
+	// DetectStream: the platform pushes changes (Mastodon streaming).
+	DetectStream Detection = "stream"
+	// DetectFirehose: a repository event stream (AT Protocol subscribeRepos).
+	DetectFirehose Detection = "firehose"
+	// DetectPoll: changes are found by listing and comparing (Pinterest).
+	DetectPoll Detection = "poll"
+)
 
 // Capabilities says what a platform supports.
 type Capabilities struct {
@@ -48,6 +66,55 @@ type Capabilities struct {
 	Reorder          bool
 	Delete           bool
 	IdempotentCreate bool
+	// Detection is how the platform's own changes are found.
+	Detection Detection
+	// MaxMediaBytes is the largest media the platform takes (0: no limit known);
+	// adapters downscale images above it.
+	MaxMediaBytes int64
+}
+
+// Limit is one documented rate limit of a platform.
+type Limit struct {
+	// Name says which calls it covers, e.g. "all", "media", "delete".
+	Name     string
+	Requests int
+	Period   time.Duration
+}
+
+// Observed is an item as a platform shows it, found by a watcher or a list.
+type Observed struct {
+	Remote
+	Album string
+	// Content as parsed back from the platform's representation.
+	Content Content
+	// Permalink is the item's public page.
+	Permalink string
+	// UpdatedAt orders states of one item (edit time, else creation time).
+	UpdatedAt time.Time
+	// Deleted reports a deletion (only ID, Album and UpdatedAt are set).
+	Deleted bool
+}
+
+// Watcher finds changes made on a platform, for adapters that support it.
+type Watcher interface {
+	// Watch reports changes to the connection's albums until ctx ends or the
+	// platform fails. It resumes after cursor ("" starts from now) and calls
+	// emit, in order, with each change and the cursor to store once the
+	// change is safely handed on; an emit error ends Watch with that error.
+	Watch(ctx context.Context, conn Connection, albums []string, cursor string,
+		emit func(ctx context.Context, o Observed, cursor string) error) error
+}
+
+// Reorderer moves items of an album into an order, for platforms with ordering.
+type Reorderer interface {
+	// Reorder puts the album's items in the given order (first = first shown).
+	Reorder(ctx context.Context, conn Connection, album string, order []Remote) error
+}
+
+// AlbumMaker creates albums, for platforms with real albums.
+type AlbumMaker interface {
+	// EnsureAlbum returns the id of the album named name, creating it if needed.
+	EnsureAlbum(ctx context.Context, conn Connection, name string) (string, error)
 }
 
 // Adapter writes gallery items to one platform.
@@ -56,6 +123,10 @@ type Adapter interface {
 	Name() string
 	// Capabilities says what the platform supports.
 	Capabilities() Capabilities
+	// Limits are the platform's documented rate limits per account; writers
+	// pace themselves below them (shared across replicas) and still honour
+	// every 429 the platform sends.
+	Limits() []Limit
 	// Fingerprint is the hash of what the adapter would write for this content on this album;
 	// the writer compares it with the hash last written to skip no-op writes (e.g. a sort-order
 	// change on a platform without ordering).

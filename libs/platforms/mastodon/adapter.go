@@ -85,7 +85,22 @@ func (a *Adapter) Name() string { return Name }
 // Capabilities implements platforms.Adapter. Albums are hashtags; statuses
 // show in creation order only, so there is no reordering.
 func (a *Adapter) Capabilities() platforms.Capabilities {
-	return platforms.Capabilities{Albums: true, EditCaption: true, EditMedia: true, Delete: true, IdempotentCreate: true}
+	return platforms.Capabilities{
+		Albums: true, EditCaption: true, EditMedia: true, Delete: true, IdempotentCreate: true,
+		Detection:     platforms.DetectStream,
+		MaxMediaBytes: 16 << 20, // stock Mastodon's image limit
+	}
+}
+
+// Limits implements platforms.Adapter: Mastodon's documented defaults per
+// account (api/rate-limits): every call, media uploads and status deletes
+// each have their own window.
+func (a *Adapter) Limits() []platforms.Limit {
+	return []platforms.Limit{
+		{Name: "all", Requests: 300, Period: 5 * time.Minute},
+		{Name: "media", Requests: 30, Period: 30 * time.Minute},
+		{Name: "delete", Requests: 30, Period: 30 * time.Minute},
+	}
 }
 
 // Fingerprint implements platforms.Adapter: the status text, the alt text
