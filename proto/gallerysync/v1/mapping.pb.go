@@ -3071,6 +3071,304 @@ func (x *ThrottleResponse) GetRetryAfter() *durationpb.Duration {
 	return nil
 }
 
+type ScanLinksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Default 100, at most 1000.
+	PageSize      int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScanLinksRequest) Reset() {
+	*x = ScanLinksRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScanLinksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScanLinksRequest) ProtoMessage() {}
+
+func (x *ScanLinksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScanLinksRequest.ProtoReflect.Descriptor instead.
+func (*ScanLinksRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ScanLinksRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ScanLinksRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ScanLinksResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Links         []*Link                `protobuf:"bytes,1,rep,name=links,proto3" json:"links,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScanLinksResponse) Reset() {
+	*x = ScanLinksResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScanLinksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScanLinksResponse) ProtoMessage() {}
+
+func (x *ScanLinksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScanLinksResponse.ProtoReflect.Descriptor instead.
+func (*ScanLinksResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *ScanLinksResponse) GetLinks() []*Link {
+	if x != nil {
+		return x.Links
+	}
+	return nil
+}
+
+func (x *ScanLinksResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type PutCursorRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// e.g. "watch:<connection id>".
+	Key           string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Value         string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutCursorRequest) Reset() {
+	*x = PutCursorRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutCursorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutCursorRequest) ProtoMessage() {}
+
+func (x *PutCursorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutCursorRequest.ProtoReflect.Descriptor instead.
+func (*PutCursorRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *PutCursorRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *PutCursorRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *PutCursorRequest) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+type PutCursorResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutCursorResponse) Reset() {
+	*x = PutCursorResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutCursorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutCursorResponse) ProtoMessage() {}
+
+func (x *PutCursorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutCursorResponse.ProtoReflect.Descriptor instead.
+func (*PutCursorResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{52}
+}
+
+type GetCursorRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCursorRequest) Reset() {
+	*x = GetCursorRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCursorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCursorRequest) ProtoMessage() {}
+
+func (x *GetCursorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCursorRequest.ProtoReflect.Descriptor instead.
+func (*GetCursorRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *GetCursorRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *GetCursorRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type GetCursorResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCursorResponse) Reset() {
+	*x = GetCursorResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCursorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCursorResponse) ProtoMessage() {}
+
+func (x *GetCursorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCursorResponse.ProtoReflect.Descriptor instead.
+func (*GetCursorResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *GetCursorResponse) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 var File_gallerysync_v1_mapping_proto protoreflect.FileDescriptor
 
 const file_gallerysync_v1_mapping_proto_rawDesc = "" +
@@ -3277,7 +3575,24 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\x10ThrottleResponse\x12\x18\n" +
 	"\aallowed\x18\x01 \x01(\bR\aallowed\x12:\n" +
 	"\vretry_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\n" +
-	"retryAfter*^\n" +
+	"retryAfter\"N\n" +
+	"\x10ScanLinksRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"g\n" +
+	"\x11ScanLinksResponse\x12*\n" +
+	"\x05links\x18\x01 \x03(\v2\x14.gallerysync.v1.LinkR\x05links\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"W\n" +
+	"\x10PutCursorRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"\x13\n" +
+	"\x11PutCursorResponse\"A\n" +
+	"\x10GetCursorRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\")\n" +
+	"\x11GetCursorResponse\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value*^\n" +
 	"\vTenantState\x12\x1c\n" +
 	"\x18TENANT_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13TENANT_STATE_ACTIVE\x10\x01\x12\x18\n" +
@@ -3299,7 +3614,7 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\x04Side\x12\x14\n" +
 	"\x10SIDE_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bSIDE_WIX\x10\x01\x12\x11\n" +
-	"\rSIDE_PLATFORM\x10\x022\xba\x0e\n" +
+	"\rSIDE_PLATFORM\x10\x022\xb0\x10\n" +
 	"\x0eMappingService\x12P\n" +
 	"\tPutTenant\x12 .gallerysync.v1.PutTenantRequest\x1a!.gallerysync.v1.PutTenantResponse\x12P\n" +
 	"\tGetTenant\x12 .gallerysync.v1.GetTenantRequest\x1a!.gallerysync.v1.GetTenantResponse\x12Y\n" +
@@ -3308,6 +3623,7 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\rGetConnection\x12$.gallerysync.v1.GetConnectionRequest\x1a%.gallerysync.v1.GetConnectionResponse\x12J\n" +
 	"\aPutLink\x12\x1e.gallerysync.v1.PutLinkRequest\x1a\x1f.gallerysync.v1.PutLinkResponse\x12J\n" +
 	"\aGetLink\x12\x1e.gallerysync.v1.GetLinkRequest\x1a\x1f.gallerysync.v1.GetLinkResponse\x12P\n" +
+	"\tScanLinks\x12 .gallerysync.v1.ScanLinksRequest\x1a!.gallerysync.v1.ScanLinksResponse\x12P\n" +
 	"\tListLinks\x12 .gallerysync.v1.ListLinksRequest\x1a!.gallerysync.v1.ListLinksResponse\x12J\n" +
 	"\aGetItem\x12\x1e.gallerysync.v1.GetItemRequest\x1a\x1f.gallerysync.v1.GetItemResponse\x12J\n" +
 	"\aPutItem\x12\x1e.gallerysync.v1.PutItemRequest\x1a\x1f.gallerysync.v1.PutItemResponse\x12S\n" +
@@ -3323,7 +3639,9 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\vReleaseLock\x12\".gallerysync.v1.ReleaseLockRequest\x1a#.gallerysync.v1.ReleaseLockResponse\x12P\n" +
 	"\tPutIntent\x12 .gallerysync.v1.PutIntentRequest\x1a!.gallerysync.v1.PutIntentResponse\x12P\n" +
 	"\tGetIntent\x12 .gallerysync.v1.GetIntentRequest\x1a!.gallerysync.v1.GetIntentResponse\x12Y\n" +
-	"\fDeleteIntent\x12#.gallerysync.v1.DeleteIntentRequest\x1a$.gallerysync.v1.DeleteIntentResponse\x12M\n" +
+	"\fDeleteIntent\x12#.gallerysync.v1.DeleteIntentRequest\x1a$.gallerysync.v1.DeleteIntentResponse\x12P\n" +
+	"\tPutCursor\x12 .gallerysync.v1.PutCursorRequest\x1a!.gallerysync.v1.PutCursorResponse\x12P\n" +
+	"\tGetCursor\x12 .gallerysync.v1.GetCursorRequest\x1a!.gallerysync.v1.GetCursorResponse\x12M\n" +
 	"\bThrottle\x12\x1f.gallerysync.v1.ThrottleRequest\x1a .gallerysync.v1.ThrottleResponseB4Z2gallerysync.dev/proto/gallerysync/v1;gallerysyncv1b\x06proto3"
 
 var (
@@ -3339,7 +3657,7 @@ func file_gallerysync_v1_mapping_proto_rawDescGZIP() []byte {
 }
 
 var file_gallerysync_v1_mapping_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_gallerysync_v1_mapping_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_gallerysync_v1_mapping_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_gallerysync_v1_mapping_proto_goTypes = []any{
 	(TenantState)(0),              // 0: gallerysync.v1.TenantState
 	(LinkState)(0),                // 1: gallerysync.v1.LinkState
@@ -3395,23 +3713,29 @@ var file_gallerysync_v1_mapping_proto_goTypes = []any{
 	(*DeleteIntentResponse)(nil),  // 51: gallerysync.v1.DeleteIntentResponse
 	(*ThrottleRequest)(nil),       // 52: gallerysync.v1.ThrottleRequest
 	(*ThrottleResponse)(nil),      // 53: gallerysync.v1.ThrottleResponse
-	nil,                           // 54: gallerysync.v1.ItemMapping.ExternalAttrsEntry
-	nil,                           // 55: gallerysync.v1.Intent.AttrsEntry
-	(*timestamppb.Timestamp)(nil), // 56: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 57: google.protobuf.Duration
+	(*ScanLinksRequest)(nil),      // 54: gallerysync.v1.ScanLinksRequest
+	(*ScanLinksResponse)(nil),     // 55: gallerysync.v1.ScanLinksResponse
+	(*PutCursorRequest)(nil),      // 56: gallerysync.v1.PutCursorRequest
+	(*PutCursorResponse)(nil),     // 57: gallerysync.v1.PutCursorResponse
+	(*GetCursorRequest)(nil),      // 58: gallerysync.v1.GetCursorRequest
+	(*GetCursorResponse)(nil),     // 59: gallerysync.v1.GetCursorResponse
+	nil,                           // 60: gallerysync.v1.ItemMapping.ExternalAttrsEntry
+	nil,                           // 61: gallerysync.v1.Intent.AttrsEntry
+	(*timestamppb.Timestamp)(nil), // 62: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 63: google.protobuf.Duration
 }
 var file_gallerysync_v1_mapping_proto_depIdxs = []int32{
 	0,  // 0: gallerysync.v1.Tenant.state:type_name -> gallerysync.v1.TenantState
-	56, // 1: gallerysync.v1.Tenant.created_at:type_name -> google.protobuf.Timestamp
-	56, // 2: gallerysync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
+	62, // 1: gallerysync.v1.Tenant.created_at:type_name -> google.protobuf.Timestamp
+	62, // 2: gallerysync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: gallerysync.v1.Link.state:type_name -> gallerysync.v1.LinkState
 	2,  // 4: gallerysync.v1.Link.direction:type_name -> gallerysync.v1.Direction
-	56, // 5: gallerysync.v1.Link.created_at:type_name -> google.protobuf.Timestamp
+	62, // 5: gallerysync.v1.Link.created_at:type_name -> google.protobuf.Timestamp
 	3,  // 6: gallerysync.v1.ItemMapping.state:type_name -> gallerysync.v1.ItemState
-	56, // 7: gallerysync.v1.ItemMapping.wix_version:type_name -> google.protobuf.Timestamp
-	56, // 8: gallerysync.v1.ItemMapping.external_version:type_name -> google.protobuf.Timestamp
-	54, // 9: gallerysync.v1.ItemMapping.external_attrs:type_name -> gallerysync.v1.ItemMapping.ExternalAttrsEntry
-	56, // 10: gallerysync.v1.ItemMapping.updated_at:type_name -> google.protobuf.Timestamp
+	62, // 7: gallerysync.v1.ItemMapping.wix_version:type_name -> google.protobuf.Timestamp
+	62, // 8: gallerysync.v1.ItemMapping.external_version:type_name -> google.protobuf.Timestamp
+	60, // 9: gallerysync.v1.ItemMapping.external_attrs:type_name -> gallerysync.v1.ItemMapping.ExternalAttrsEntry
+	62, // 10: gallerysync.v1.ItemMapping.updated_at:type_name -> google.protobuf.Timestamp
 	5,  // 11: gallerysync.v1.PutTenantRequest.tenant:type_name -> gallerysync.v1.Tenant
 	5,  // 12: gallerysync.v1.PutTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
 	5,  // 13: gallerysync.v1.GetTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
@@ -3428,67 +3752,74 @@ var file_gallerysync_v1_mapping_proto_depIdxs = []int32{
 	8,  // 24: gallerysync.v1.PutItemResponse.item:type_name -> gallerysync.v1.ItemMapping
 	8,  // 25: gallerysync.v1.ListItemsResponse.items:type_name -> gallerysync.v1.ItemMapping
 	4,  // 26: gallerysync.v1.MarkEchoRequest.side:type_name -> gallerysync.v1.Side
-	57, // 27: gallerysync.v1.MarkEchoRequest.ttl:type_name -> google.protobuf.Duration
+	63, // 27: gallerysync.v1.MarkEchoRequest.ttl:type_name -> google.protobuf.Duration
 	4,  // 28: gallerysync.v1.CheckEchoRequest.side:type_name -> gallerysync.v1.Side
-	57, // 29: gallerysync.v1.MarkDedupRequest.ttl:type_name -> google.protobuf.Duration
-	57, // 30: gallerysync.v1.AcquireLockRequest.ttl:type_name -> google.protobuf.Duration
-	55, // 31: gallerysync.v1.Intent.attrs:type_name -> gallerysync.v1.Intent.AttrsEntry
-	56, // 32: gallerysync.v1.Intent.created_at:type_name -> google.protobuf.Timestamp
+	63, // 29: gallerysync.v1.MarkDedupRequest.ttl:type_name -> google.protobuf.Duration
+	63, // 30: gallerysync.v1.AcquireLockRequest.ttl:type_name -> google.protobuf.Duration
+	61, // 31: gallerysync.v1.Intent.attrs:type_name -> gallerysync.v1.Intent.AttrsEntry
+	62, // 32: gallerysync.v1.Intent.created_at:type_name -> google.protobuf.Timestamp
 	45, // 33: gallerysync.v1.PutIntentRequest.intent:type_name -> gallerysync.v1.Intent
-	57, // 34: gallerysync.v1.PutIntentRequest.ttl:type_name -> google.protobuf.Duration
+	63, // 34: gallerysync.v1.PutIntentRequest.ttl:type_name -> google.protobuf.Duration
 	45, // 35: gallerysync.v1.PutIntentResponse.intent:type_name -> gallerysync.v1.Intent
 	45, // 36: gallerysync.v1.GetIntentResponse.intent:type_name -> gallerysync.v1.Intent
-	57, // 37: gallerysync.v1.ThrottleRequest.period:type_name -> google.protobuf.Duration
-	57, // 38: gallerysync.v1.ThrottleResponse.retry_after:type_name -> google.protobuf.Duration
-	9,  // 39: gallerysync.v1.MappingService.PutTenant:input_type -> gallerysync.v1.PutTenantRequest
-	11, // 40: gallerysync.v1.MappingService.GetTenant:input_type -> gallerysync.v1.GetTenantRequest
-	13, // 41: gallerysync.v1.MappingService.RemoveTenant:input_type -> gallerysync.v1.RemoveTenantRequest
-	15, // 42: gallerysync.v1.MappingService.PutConnection:input_type -> gallerysync.v1.PutConnectionRequest
-	17, // 43: gallerysync.v1.MappingService.GetConnection:input_type -> gallerysync.v1.GetConnectionRequest
-	19, // 44: gallerysync.v1.MappingService.PutLink:input_type -> gallerysync.v1.PutLinkRequest
-	21, // 45: gallerysync.v1.MappingService.GetLink:input_type -> gallerysync.v1.GetLinkRequest
-	23, // 46: gallerysync.v1.MappingService.ListLinks:input_type -> gallerysync.v1.ListLinksRequest
-	25, // 47: gallerysync.v1.MappingService.GetItem:input_type -> gallerysync.v1.GetItemRequest
-	27, // 48: gallerysync.v1.MappingService.PutItem:input_type -> gallerysync.v1.PutItemRequest
-	29, // 49: gallerysync.v1.MappingService.DeleteItem:input_type -> gallerysync.v1.DeleteItemRequest
-	31, // 50: gallerysync.v1.MappingService.ListItems:input_type -> gallerysync.v1.ListItemsRequest
-	33, // 51: gallerysync.v1.MappingService.MarkEcho:input_type -> gallerysync.v1.MarkEchoRequest
-	35, // 52: gallerysync.v1.MappingService.CheckEcho:input_type -> gallerysync.v1.CheckEchoRequest
-	37, // 53: gallerysync.v1.MappingService.MarkDedup:input_type -> gallerysync.v1.MarkDedupRequest
-	39, // 54: gallerysync.v1.MappingService.CheckDedup:input_type -> gallerysync.v1.CheckDedupRequest
-	41, // 55: gallerysync.v1.MappingService.AcquireLock:input_type -> gallerysync.v1.AcquireLockRequest
-	43, // 56: gallerysync.v1.MappingService.ReleaseLock:input_type -> gallerysync.v1.ReleaseLockRequest
-	46, // 57: gallerysync.v1.MappingService.PutIntent:input_type -> gallerysync.v1.PutIntentRequest
-	48, // 58: gallerysync.v1.MappingService.GetIntent:input_type -> gallerysync.v1.GetIntentRequest
-	50, // 59: gallerysync.v1.MappingService.DeleteIntent:input_type -> gallerysync.v1.DeleteIntentRequest
-	52, // 60: gallerysync.v1.MappingService.Throttle:input_type -> gallerysync.v1.ThrottleRequest
-	10, // 61: gallerysync.v1.MappingService.PutTenant:output_type -> gallerysync.v1.PutTenantResponse
-	12, // 62: gallerysync.v1.MappingService.GetTenant:output_type -> gallerysync.v1.GetTenantResponse
-	14, // 63: gallerysync.v1.MappingService.RemoveTenant:output_type -> gallerysync.v1.RemoveTenantResponse
-	16, // 64: gallerysync.v1.MappingService.PutConnection:output_type -> gallerysync.v1.PutConnectionResponse
-	18, // 65: gallerysync.v1.MappingService.GetConnection:output_type -> gallerysync.v1.GetConnectionResponse
-	20, // 66: gallerysync.v1.MappingService.PutLink:output_type -> gallerysync.v1.PutLinkResponse
-	22, // 67: gallerysync.v1.MappingService.GetLink:output_type -> gallerysync.v1.GetLinkResponse
-	24, // 68: gallerysync.v1.MappingService.ListLinks:output_type -> gallerysync.v1.ListLinksResponse
-	26, // 69: gallerysync.v1.MappingService.GetItem:output_type -> gallerysync.v1.GetItemResponse
-	28, // 70: gallerysync.v1.MappingService.PutItem:output_type -> gallerysync.v1.PutItemResponse
-	30, // 71: gallerysync.v1.MappingService.DeleteItem:output_type -> gallerysync.v1.DeleteItemResponse
-	32, // 72: gallerysync.v1.MappingService.ListItems:output_type -> gallerysync.v1.ListItemsResponse
-	34, // 73: gallerysync.v1.MappingService.MarkEcho:output_type -> gallerysync.v1.MarkEchoResponse
-	36, // 74: gallerysync.v1.MappingService.CheckEcho:output_type -> gallerysync.v1.CheckEchoResponse
-	38, // 75: gallerysync.v1.MappingService.MarkDedup:output_type -> gallerysync.v1.MarkDedupResponse
-	40, // 76: gallerysync.v1.MappingService.CheckDedup:output_type -> gallerysync.v1.CheckDedupResponse
-	42, // 77: gallerysync.v1.MappingService.AcquireLock:output_type -> gallerysync.v1.AcquireLockResponse
-	44, // 78: gallerysync.v1.MappingService.ReleaseLock:output_type -> gallerysync.v1.ReleaseLockResponse
-	47, // 79: gallerysync.v1.MappingService.PutIntent:output_type -> gallerysync.v1.PutIntentResponse
-	49, // 80: gallerysync.v1.MappingService.GetIntent:output_type -> gallerysync.v1.GetIntentResponse
-	51, // 81: gallerysync.v1.MappingService.DeleteIntent:output_type -> gallerysync.v1.DeleteIntentResponse
-	53, // 82: gallerysync.v1.MappingService.Throttle:output_type -> gallerysync.v1.ThrottleResponse
-	61, // [61:83] is the sub-list for method output_type
-	39, // [39:61] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	63, // 37: gallerysync.v1.ThrottleRequest.period:type_name -> google.protobuf.Duration
+	63, // 38: gallerysync.v1.ThrottleResponse.retry_after:type_name -> google.protobuf.Duration
+	7,  // 39: gallerysync.v1.ScanLinksResponse.links:type_name -> gallerysync.v1.Link
+	9,  // 40: gallerysync.v1.MappingService.PutTenant:input_type -> gallerysync.v1.PutTenantRequest
+	11, // 41: gallerysync.v1.MappingService.GetTenant:input_type -> gallerysync.v1.GetTenantRequest
+	13, // 42: gallerysync.v1.MappingService.RemoveTenant:input_type -> gallerysync.v1.RemoveTenantRequest
+	15, // 43: gallerysync.v1.MappingService.PutConnection:input_type -> gallerysync.v1.PutConnectionRequest
+	17, // 44: gallerysync.v1.MappingService.GetConnection:input_type -> gallerysync.v1.GetConnectionRequest
+	19, // 45: gallerysync.v1.MappingService.PutLink:input_type -> gallerysync.v1.PutLinkRequest
+	21, // 46: gallerysync.v1.MappingService.GetLink:input_type -> gallerysync.v1.GetLinkRequest
+	54, // 47: gallerysync.v1.MappingService.ScanLinks:input_type -> gallerysync.v1.ScanLinksRequest
+	23, // 48: gallerysync.v1.MappingService.ListLinks:input_type -> gallerysync.v1.ListLinksRequest
+	25, // 49: gallerysync.v1.MappingService.GetItem:input_type -> gallerysync.v1.GetItemRequest
+	27, // 50: gallerysync.v1.MappingService.PutItem:input_type -> gallerysync.v1.PutItemRequest
+	29, // 51: gallerysync.v1.MappingService.DeleteItem:input_type -> gallerysync.v1.DeleteItemRequest
+	31, // 52: gallerysync.v1.MappingService.ListItems:input_type -> gallerysync.v1.ListItemsRequest
+	33, // 53: gallerysync.v1.MappingService.MarkEcho:input_type -> gallerysync.v1.MarkEchoRequest
+	35, // 54: gallerysync.v1.MappingService.CheckEcho:input_type -> gallerysync.v1.CheckEchoRequest
+	37, // 55: gallerysync.v1.MappingService.MarkDedup:input_type -> gallerysync.v1.MarkDedupRequest
+	39, // 56: gallerysync.v1.MappingService.CheckDedup:input_type -> gallerysync.v1.CheckDedupRequest
+	41, // 57: gallerysync.v1.MappingService.AcquireLock:input_type -> gallerysync.v1.AcquireLockRequest
+	43, // 58: gallerysync.v1.MappingService.ReleaseLock:input_type -> gallerysync.v1.ReleaseLockRequest
+	46, // 59: gallerysync.v1.MappingService.PutIntent:input_type -> gallerysync.v1.PutIntentRequest
+	48, // 60: gallerysync.v1.MappingService.GetIntent:input_type -> gallerysync.v1.GetIntentRequest
+	50, // 61: gallerysync.v1.MappingService.DeleteIntent:input_type -> gallerysync.v1.DeleteIntentRequest
+	56, // 62: gallerysync.v1.MappingService.PutCursor:input_type -> gallerysync.v1.PutCursorRequest
+	58, // 63: gallerysync.v1.MappingService.GetCursor:input_type -> gallerysync.v1.GetCursorRequest
+	52, // 64: gallerysync.v1.MappingService.Throttle:input_type -> gallerysync.v1.ThrottleRequest
+	10, // 65: gallerysync.v1.MappingService.PutTenant:output_type -> gallerysync.v1.PutTenantResponse
+	12, // 66: gallerysync.v1.MappingService.GetTenant:output_type -> gallerysync.v1.GetTenantResponse
+	14, // 67: gallerysync.v1.MappingService.RemoveTenant:output_type -> gallerysync.v1.RemoveTenantResponse
+	16, // 68: gallerysync.v1.MappingService.PutConnection:output_type -> gallerysync.v1.PutConnectionResponse
+	18, // 69: gallerysync.v1.MappingService.GetConnection:output_type -> gallerysync.v1.GetConnectionResponse
+	20, // 70: gallerysync.v1.MappingService.PutLink:output_type -> gallerysync.v1.PutLinkResponse
+	22, // 71: gallerysync.v1.MappingService.GetLink:output_type -> gallerysync.v1.GetLinkResponse
+	55, // 72: gallerysync.v1.MappingService.ScanLinks:output_type -> gallerysync.v1.ScanLinksResponse
+	24, // 73: gallerysync.v1.MappingService.ListLinks:output_type -> gallerysync.v1.ListLinksResponse
+	26, // 74: gallerysync.v1.MappingService.GetItem:output_type -> gallerysync.v1.GetItemResponse
+	28, // 75: gallerysync.v1.MappingService.PutItem:output_type -> gallerysync.v1.PutItemResponse
+	30, // 76: gallerysync.v1.MappingService.DeleteItem:output_type -> gallerysync.v1.DeleteItemResponse
+	32, // 77: gallerysync.v1.MappingService.ListItems:output_type -> gallerysync.v1.ListItemsResponse
+	34, // 78: gallerysync.v1.MappingService.MarkEcho:output_type -> gallerysync.v1.MarkEchoResponse
+	36, // 79: gallerysync.v1.MappingService.CheckEcho:output_type -> gallerysync.v1.CheckEchoResponse
+	38, // 80: gallerysync.v1.MappingService.MarkDedup:output_type -> gallerysync.v1.MarkDedupResponse
+	40, // 81: gallerysync.v1.MappingService.CheckDedup:output_type -> gallerysync.v1.CheckDedupResponse
+	42, // 82: gallerysync.v1.MappingService.AcquireLock:output_type -> gallerysync.v1.AcquireLockResponse
+	44, // 83: gallerysync.v1.MappingService.ReleaseLock:output_type -> gallerysync.v1.ReleaseLockResponse
+	47, // 84: gallerysync.v1.MappingService.PutIntent:output_type -> gallerysync.v1.PutIntentResponse
+	49, // 85: gallerysync.v1.MappingService.GetIntent:output_type -> gallerysync.v1.GetIntentResponse
+	51, // 86: gallerysync.v1.MappingService.DeleteIntent:output_type -> gallerysync.v1.DeleteIntentResponse
+	57, // 87: gallerysync.v1.MappingService.PutCursor:output_type -> gallerysync.v1.PutCursorResponse
+	59, // 88: gallerysync.v1.MappingService.GetCursor:output_type -> gallerysync.v1.GetCursorResponse
+	53, // 89: gallerysync.v1.MappingService.Throttle:output_type -> gallerysync.v1.ThrottleResponse
+	65, // [65:90] is the sub-list for method output_type
+	40, // [40:65] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_gallerysync_v1_mapping_proto_init() }
@@ -3506,7 +3837,7 @@ func file_gallerysync_v1_mapping_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gallerysync_v1_mapping_proto_rawDesc), len(file_gallerysync_v1_mapping_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   51,
+			NumMessages:   57,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

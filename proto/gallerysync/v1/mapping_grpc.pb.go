@@ -26,6 +26,7 @@ const (
 	MappingService_GetConnection_FullMethodName = "/gallerysync.v1.MappingService/GetConnection"
 	MappingService_PutLink_FullMethodName       = "/gallerysync.v1.MappingService/PutLink"
 	MappingService_GetLink_FullMethodName       = "/gallerysync.v1.MappingService/GetLink"
+	MappingService_ScanLinks_FullMethodName     = "/gallerysync.v1.MappingService/ScanLinks"
 	MappingService_ListLinks_FullMethodName     = "/gallerysync.v1.MappingService/ListLinks"
 	MappingService_GetItem_FullMethodName       = "/gallerysync.v1.MappingService/GetItem"
 	MappingService_PutItem_FullMethodName       = "/gallerysync.v1.MappingService/PutItem"
@@ -40,6 +41,8 @@ const (
 	MappingService_PutIntent_FullMethodName     = "/gallerysync.v1.MappingService/PutIntent"
 	MappingService_GetIntent_FullMethodName     = "/gallerysync.v1.MappingService/GetIntent"
 	MappingService_DeleteIntent_FullMethodName  = "/gallerysync.v1.MappingService/DeleteIntent"
+	MappingService_PutCursor_FullMethodName     = "/gallerysync.v1.MappingService/PutCursor"
+	MappingService_GetCursor_FullMethodName     = "/gallerysync.v1.MappingService/GetCursor"
 	MappingService_Throttle_FullMethodName      = "/gallerysync.v1.MappingService/Throttle"
 )
 
@@ -68,6 +71,10 @@ type MappingServiceClient interface {
 	PutLink(ctx context.Context, in *PutLinkRequest, opts ...grpc.CallOption) (*PutLinkResponse, error)
 	// GetLink returns one link.
 	GetLink(ctx context.Context, in *GetLinkRequest, opts ...grpc.CallOption) (*GetLinkResponse, error)
+	// ScanLinks pages through the links of every tenant, for the platform
+	// watchers that must find every connection to watch. It is an internal
+	// call: nothing facing a tenant may expose it.
+	ScanLinks(ctx context.Context, in *ScanLinksRequest, opts ...grpc.CallOption) (*ScanLinksResponse, error)
 	// ListLinks returns the tenant's links, optionally filtered by gallery,
 	// connection and album (all given filters must match).
 	ListLinks(ctx context.Context, in *ListLinksRequest, opts ...grpc.CallOption) (*ListLinksResponse, error)
@@ -100,6 +107,11 @@ type MappingServiceClient interface {
 	GetIntent(ctx context.Context, in *GetIntentRequest, opts ...grpc.CallOption) (*GetIntentResponse, error)
 	// DeleteIntent removes an intent once its result is recorded.
 	DeleteIntent(ctx context.Context, in *DeleteIntentRequest, opts ...grpc.CallOption) (*DeleteIntentResponse, error)
+	// PutCursor stores where a watcher is in a platform's change feed, so a
+	// restarted watcher resumes there and loses nothing.
+	PutCursor(ctx context.Context, in *PutCursorRequest, opts ...grpc.CallOption) (*PutCursorResponse, error)
+	// GetCursor returns a stored cursor (NOT_FOUND when none).
+	GetCursor(ctx context.Context, in *GetCursorRequest, opts ...grpc.CallOption) (*GetCursorResponse, error)
 	// Throttle takes cost tokens from a rate-limit bucket shared by all replicas
 	// (generic cell rate algorithm). When the bucket is empty nothing is taken
 	// and retry_after says when the cost fits.
@@ -178,6 +190,16 @@ func (c *mappingServiceClient) GetLink(ctx context.Context, in *GetLinkRequest, 
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetLinkResponse)
 	err := c.cc.Invoke(ctx, MappingService_GetLink_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) ScanLinks(ctx context.Context, in *ScanLinksRequest, opts ...grpc.CallOption) (*ScanLinksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ScanLinksResponse)
+	err := c.cc.Invoke(ctx, MappingService_ScanLinks_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -324,6 +346,26 @@ func (c *mappingServiceClient) DeleteIntent(ctx context.Context, in *DeleteInten
 	return out, nil
 }
 
+func (c *mappingServiceClient) PutCursor(ctx context.Context, in *PutCursorRequest, opts ...grpc.CallOption) (*PutCursorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PutCursorResponse)
+	err := c.cc.Invoke(ctx, MappingService_PutCursor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) GetCursor(ctx context.Context, in *GetCursorRequest, opts ...grpc.CallOption) (*GetCursorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCursorResponse)
+	err := c.cc.Invoke(ctx, MappingService_GetCursor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *mappingServiceClient) Throttle(ctx context.Context, in *ThrottleRequest, opts ...grpc.CallOption) (*ThrottleResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ThrottleResponse)
@@ -359,6 +401,10 @@ type MappingServiceServer interface {
 	PutLink(context.Context, *PutLinkRequest) (*PutLinkResponse, error)
 	// GetLink returns one link.
 	GetLink(context.Context, *GetLinkRequest) (*GetLinkResponse, error)
+	// ScanLinks pages through the links of every tenant, for the platform
+	// watchers that must find every connection to watch. It is an internal
+	// call: nothing facing a tenant may expose it.
+	ScanLinks(context.Context, *ScanLinksRequest) (*ScanLinksResponse, error)
 	// ListLinks returns the tenant's links, optionally filtered by gallery,
 	// connection and album (all given filters must match).
 	ListLinks(context.Context, *ListLinksRequest) (*ListLinksResponse, error)
@@ -391,6 +437,11 @@ type MappingServiceServer interface {
 	GetIntent(context.Context, *GetIntentRequest) (*GetIntentResponse, error)
 	// DeleteIntent removes an intent once its result is recorded.
 	DeleteIntent(context.Context, *DeleteIntentRequest) (*DeleteIntentResponse, error)
+	// PutCursor stores where a watcher is in a platform's change feed, so a
+	// restarted watcher resumes there and loses nothing.
+	PutCursor(context.Context, *PutCursorRequest) (*PutCursorResponse, error)
+	// GetCursor returns a stored cursor (NOT_FOUND when none).
+	GetCursor(context.Context, *GetCursorRequest) (*GetCursorResponse, error)
 	// Throttle takes cost tokens from a rate-limit bucket shared by all replicas
 	// (generic cell rate algorithm). When the bucket is empty nothing is taken
 	// and retry_after says when the cost fits.
@@ -425,6 +476,9 @@ func (UnimplementedMappingServiceServer) PutLink(context.Context, *PutLinkReques
 }
 func (UnimplementedMappingServiceServer) GetLink(context.Context, *GetLinkRequest) (*GetLinkResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLink not implemented")
+}
+func (UnimplementedMappingServiceServer) ScanLinks(context.Context, *ScanLinksRequest) (*ScanLinksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ScanLinks not implemented")
 }
 func (UnimplementedMappingServiceServer) ListLinks(context.Context, *ListLinksRequest) (*ListLinksResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLinks not implemented")
@@ -467,6 +521,12 @@ func (UnimplementedMappingServiceServer) GetIntent(context.Context, *GetIntentRe
 }
 func (UnimplementedMappingServiceServer) DeleteIntent(context.Context, *DeleteIntentRequest) (*DeleteIntentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteIntent not implemented")
+}
+func (UnimplementedMappingServiceServer) PutCursor(context.Context, *PutCursorRequest) (*PutCursorResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutCursor not implemented")
+}
+func (UnimplementedMappingServiceServer) GetCursor(context.Context, *GetCursorRequest) (*GetCursorResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCursor not implemented")
 }
 func (UnimplementedMappingServiceServer) Throttle(context.Context, *ThrottleRequest) (*ThrottleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Throttle not implemented")
@@ -614,6 +674,24 @@ func _MappingService_GetLink_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(MappingServiceServer).GetLink(ctx, req.(*GetLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_ScanLinks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ScanLinksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).ScanLinks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_ScanLinks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).ScanLinks(ctx, req.(*ScanLinksRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -870,6 +948,42 @@ func _MappingService_DeleteIntent_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MappingService_PutCursor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutCursorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).PutCursor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_PutCursor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).PutCursor(ctx, req.(*PutCursorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_GetCursor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCursorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).GetCursor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_GetCursor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).GetCursor(ctx, req.(*GetCursorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MappingService_Throttle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ThrottleRequest)
 	if err := dec(in); err != nil {
@@ -922,6 +1036,10 @@ var MappingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetLink",
 			Handler:    _MappingService_GetLink_Handler,
+		},
+		{
+			MethodName: "ScanLinks",
+			Handler:    _MappingService_ScanLinks_Handler,
 		},
 		{
 			MethodName: "ListLinks",
@@ -978,6 +1096,14 @@ var MappingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteIntent",
 			Handler:    _MappingService_DeleteIntent_Handler,
+		},
+		{
+			MethodName: "PutCursor",
+			Handler:    _MappingService_PutCursor_Handler,
+		},
+		{
+			MethodName: "GetCursor",
+			Handler:    _MappingService_GetCursor_Handler,
 		},
 		{
 			MethodName: "Throttle",
