@@ -23,14 +23,38 @@ const (
 // testEventTime is the eventTime of every corpus event.
 func testEventTime() time.Time { return time.Date(2026, 3, 1, 12, 32, 37, 513965000, time.UTC) }
 
-// corpusCase is one webhook and what Verify then Normalize must make of it.
+// testReceivedAt is when the corpus verifier accepts every webhook.
+func testReceivedAt() time.Time { return time.Date(2026, 3, 1, 12, 33, 0, 0, time.UTC) }
+
+// Subjects the corpus events go to (change.Subject).
+const (
+	wixSubject   = "changes.wix." + tenant
+	appSubject   = "changes.app." + tenant
+	mediaSubject = "changes.media." + tenant
+)
+
+// corpusCase is one webhook and what Verify then Normalize (given our app
+// id) must make of it.
 type corpusCase struct {
 	name string
 	hook wixtest.Webhook
 	// want is the ChangeEvent expected; nil when err is expected instead.
 	want *gsv1.ChangeEvent
+	// subject is the bus subject want is published on.
+	subject string
 	// err is the sentinel Verify or Normalize must return.
 	err error
+}
+
+// webhookCorpus is every webhook shape the service must understand, plus the
+// valid ones it must leave alone.
+func webhookCorpus(t testing.TB) []corpusCase {
+	t.Helper()
+	var cases []corpusCase
+	for _, group := range [][]corpusCase{itemCorpus(t), galleryCorpus(t), mediaCorpus(t), lifecycleCorpus(t)} {
+		cases = append(cases, group...)
+	}
+	return cases
 }
 
 func wixUser() map[string]any {
@@ -108,9 +132,9 @@ func withSnapshot(s *gsv1.ItemSnapshot, edit func(*gsv1.ItemSnapshot)) *gsv1.Ite
 	return s
 }
 
-// webhookCorpus is every webhook shape the service must understand, plus the
-// valid ones it must leave alone.
-func webhookCorpus(t testing.TB) []corpusCase {
+// itemCorpus holds the Pro Gallery item events, plus the valid webhooks
+// that are not synced.
+func itemCorpus(t testing.TB) []corpusCase {
 	t.Helper()
 	eventTime := testEventTime()
 	const (
@@ -191,15 +215,12 @@ func webhookCorpus(t testing.TB) []corpusCase {
 		},
 	}}
 
-	galleryCreated := map[string]any{
-		"id": "ev-gallery-created", "entityFqdn": wixtest.FqdnV2Gallery, "slug": "created", "entityId": galleryA,
-		"eventTime":    eventTime.Format(time.RFC3339Nano),
-		"createdEvent": map[string]any{"entity": map[string]any{"id": galleryA, "name": "gallery", "totalItems": 0, "items": []any{}}},
-	}
-	galleryDeleted := map[string]any{
-		"id": "ev-gallery-deleted", "entityFqdn": wixtest.FqdnV2Gallery, "slug": "deleted", "entityId": galleryA,
-		"eventTime": eventTime.Format(time.RFC3339Nano), "deletedEvent": map[string]any{},
-	}
+	altText := item()
+	altText["image"].(map[string]any)["imageInfo"].(map[string]any)["altText"] = "Boats in the harbour at dawn"
+	sdkAltText := item()
+	sdkAltText["image"] = map[string]any{"imageInfo": "wix:image://v1/11062b_sdk~mv2.png/harbour.png#originWidth=1200&originHeight=800"}
+	longAltText := item()
+	longAltText["image"].(map[string]any)["imageInfo"].(map[string]any)["altText"] = strings.Repeat("a", MaxTextBytes+1)
 	otherProduct := map[string]any{
 		"id": "ev-product", "entityFqdn": "wix.stores.v1.product", "slug": "created", "entityId": "p1",
 		"eventTime":    eventTime.Format(time.RFC3339Nano),
@@ -273,8 +294,28 @@ func webhookCorpus(t testing.TB) []corpusCase {
 			hook: webhook(created, createdEv("ev-anon"), nil),
 			want: wantEvent("ev-anon", createdKind, galleryA, image(), &gsv1.Identity{}),
 		},
-		corpusCase{name: "gallery created", hook: webhook("wix.pro_gallery.v2.gallery_created", galleryCreated, wixUser()), err: ErrUnsupported},
-		corpusCase{name: "gallery deleted", hook: webhook("wix.pro_gallery.v2.gallery_deleted", galleryDeleted, wixUser()), err: ErrUnsupported},
+		corpusCase{
+			name: "image with alt text",
+			hook: webhook(created, wixtest.ItemEvent(SlugItemCreated, "ev-alt", galleryA, eventTime, map[string]any{"item": altText}), wixUser()),
+			want: wantEvent("ev-alt", createdKind, galleryA, withSnapshot(image(), func(s *gsv1.ItemSnapshot) {
+				s.AltText = "Boats in the harbour at dawn"
+			}), wixUserProto()),
+		},
+		corpusCase{
+			name: "SDK image reference has no alt text",
+			hook: webhook(updated, wixtest.ItemEvent(SlugItemUpdated, "ev-sdk-alt", galleryA, eventTime, map[string]any{"updatedItem": sdkAltText}), ourApp()),
+			want: wantEvent("ev-sdk-alt", updatedKind, galleryA, withSnapshot(image(), func(s *gsv1.ItemSnapshot) {
+				s.MediaId, s.MediaUrl, s.MimeType = "11062b_sdk~mv2.png", "https://static.wixstatic.com/media/11062b_sdk~mv2.png", "image/png"
+				s.Width, s.Height = 1200, 800
+			}), appProto()),
+		},
+		corpusCase{
+			name: "alt text over the limit",
+			hook: webhook(created, wixtest.ItemEvent(SlugItemCreated, "ev-long-alt", galleryA, eventTime, map[string]any{"item": longAltText}), wixUser()),
+			err:  ErrMalformed,
+		},
+		corpusCase{name: "legacy event without DomainEvent", hook: webhook("PaidPlanChanged", map[string]any{"appId": appID, "vendorProductId": "premium"}, nil), err: ErrUnsupported},
+		corpusCase{name: "gallery event type without DomainEvent", hook: webhook(created, map[string]any{"item": item()}, wixUser()), err: ErrMalformed},
 		corpusCase{name: "unknown event type", hook: webhook("wix.stores.v1.product_created", otherProduct, ourApp()), err: ErrUnsupported},
 		corpusCase{name: "item slug on another entity", hook: webhook("wix.blog.v3.post_gallery_item_created", itemSlugOtherFqdn, wixUser()), err: ErrUnsupported},
 		corpusCase{
@@ -300,5 +341,10 @@ func webhookCorpus(t testing.TB) []corpusCase {
 		corpusCase{name: "item event without eventTime", hook: webhook(created, noEventTime, wixUser()), err: ErrMalformed},
 		corpusCase{name: "instanceId that cannot name a subject", hook: badTenant, err: ErrMalformed},
 	)
+	for i := range cases {
+		if cases[i].want != nil {
+			cases[i].subject = wixSubject
+		}
+	}
 	return cases
 }

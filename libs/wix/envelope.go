@@ -24,13 +24,27 @@ const IdentityUnknown = "UNKNOWN"
 // Envelope is a verified webhook: which app instance (tenant) it is for, what
 // happened and who did it.
 type Envelope struct {
-	// EventType is "<entityFqdn>_<slug>"; informative only, since Wix has
-	// documented two FQDN spellings (route on Event.Slug and Event.EntityFqdn).
+	// EventType is "<entityFqdn>_<slug>" for entity events; informative only,
+	// since Wix has documented two FQDN spellings (route on Event.Slug and
+	// Event.EntityFqdn). Legacy app events have only this name ("AppInstalled").
 	EventType  string
 	InstanceID string
 	Identity   Identity
-	Event      DomainEvent
+	// Event is the DomainEvent the data carried; its ID is empty when the data
+	// is a bare payload instead, as in the app lifecycle events (see Data).
+	Event DomainEvent
+	// Data is the envelope's data object as sent: the DomainEvent, or the bare
+	// payload of an event that has none (e.g. {appId, originInstanceId}).
+	Data json.RawMessage
+	// IssuedAt is the token's iat claim; zero when Wix sent none.
+	IssuedAt time.Time
+	// ReceivedAt is when the verifier accepted the webhook.
+	ReceivedAt time.Time
 }
+
+// HasDomainEvent reports whether the data was a DomainEvent rather than a
+// bare payload.
+func (e *Envelope) HasDomainEvent() bool { return e.Event.ID != "" }
 
 // BodyKind names which body variant a DomainEvent carried.
 type BodyKind string
@@ -106,6 +120,13 @@ type wireDomainEvent struct {
 	} `json:"actionEvent"`
 }
 
+// isBarePayload reports whether the decoded data has none of the keys
+// that make a DomainEvent.
+func (w *wireDomainEvent) isBarePayload() bool {
+	return w.ID == "" && w.EntityFqdn == "" && w.Slug == "" && w.EntityID == "" &&
+		w.CreatedEvent == nil && w.UpdatedEvent == nil && w.DeletedEvent == nil && w.ActionEvent == nil
+}
+
 // emptyObject is the Body of an event that carries none.
 const emptyObject = "{}"
 
@@ -130,11 +151,18 @@ func decodeEnvelope(data json.RawMessage) (*Envelope, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: identity: %w", ErrMalformed, err)
 	}
-	event, err := decodeEvent(w.Data)
+	payload, err := objectJSON(w.Data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: event: %w", ErrMalformed, err)
 	}
-	return &Envelope{EventType: w.EventType, InstanceID: w.InstanceID, Identity: identity, Event: event}, nil
+	if payload == nil {
+		return nil, fmt.Errorf("%w: event: envelope has no data", ErrMalformed)
+	}
+	event, err := decodeEvent(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: event: %w", ErrMalformed, err)
+	}
+	return &Envelope{EventType: w.EventType, InstanceID: w.InstanceID, Identity: identity, Event: event, Data: payload}, nil
 }
 
 func decodeIdentity(raw json.RawMessage) (Identity, error) {
@@ -153,19 +181,19 @@ func decodeIdentity(raw json.RawMessage) (Identity, error) {
 	return id, nil
 }
 
-func decodeEvent(raw json.RawMessage) (DomainEvent, error) {
-	obj, err := objectJSON(raw)
-	if err != nil {
-		return DomainEvent{}, err
-	}
-	if obj == nil {
-		return DomainEvent{}, errors.New("envelope has no data")
-	}
+// decodeEvent decodes the data object as a DomainEvent. Data that carries
+// none of a DomainEvent's keys is a bare payload (the legacy app events send
+// {appId, ...}); it yields the zero DomainEvent. Data that looks like a
+// DomainEvent must have its id, the dedup key.
+func decodeEvent(obj json.RawMessage) (DomainEvent, error) {
 	var w wireDomainEvent
 	if err := json.Unmarshal(obj, &w); err != nil {
 		return DomainEvent{}, err
 	}
 	if w.ID == "" {
+		if w.isBarePayload() {
+			return DomainEvent{}, nil
+		}
 		return DomainEvent{}, errors.New("no event id")
 	}
 	ev := DomainEvent{
@@ -183,10 +211,11 @@ func decodeEvent(raw json.RawMessage) (DomainEvent, error) {
 		}
 		ev.EventTime = t
 	}
-	ev.BodyKind, ev.Body, err = eventBody(&w)
+	kind, body, err := eventBody(&w)
 	if err != nil {
 		return DomainEvent{}, err
 	}
+	ev.BodyKind, ev.Body = kind, body
 	return ev, nil
 }
 

@@ -1,6 +1,7 @@
 // Package wix speaks Wix's side of the sync: it verifies the signed webhooks
 // Wix posts, decodes their nested envelope, and turns Pro Gallery item events
-// into ChangeEvents for the bus.
+// into ChangeEvents for the bus. Its Client calls Wix's REST APIs (OAuth,
+// Pro Gallery v2, Media Manager) for an app instance.
 //
 // A webhook passes three gates, each with its own error so the receiver can
 // answer Wix correctly: ErrSignature (not from Wix, or no longer valid: 401),

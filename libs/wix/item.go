@@ -3,7 +3,7 @@ package wix
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
+	"math"
 	"time"
 
 	"gallerysync.dev/libs/change"
@@ -11,50 +11,34 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// wixItem is the REST Item object (wix-api.md 1.4), reduced to what sync
-// carries.
-type wixItem struct {
-	ID          string    `json:"id"`
-	SortOrder   flexFloat `json:"sortOrder"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Link        *struct {
-		URL string `json:"url"`
-	} `json:"link"`
-	UpdatedDate string `json:"updatedDate"`
-	Image       *struct {
-		// An object in REST; a "wix:image://v1/..." string in SDK-shaped payloads.
-		ImageInfo json.RawMessage `json:"imageInfo"`
-	} `json:"image"`
-	Video *struct {
-		VideoInfo *videoInfo `json:"videoInfo"`
-	} `json:"video"`
+// Snapshot maps a Wix item to the item snapshot sync carries, content hash
+// included. UpdatedAt is left nil when the item has no updatedDate.
+func Snapshot(it Item) *gsv1.ItemSnapshot {
+	s := &gsv1.ItemSnapshot{
+		ItemId:      it.ID,
+		Title:       it.Title,
+		Description: it.Description,
+		SortOrder:   it.SortOrder,
+	}
+	if it.Link != nil {
+		s.LinkUrl = it.Link.URL
+	}
+	switch {
+	case it.Image != nil && it.Image.ImageInfo != nil:
+		setImage(s, it.Image.ImageInfo)
+	case it.Video != nil && it.Video.VideoInfo != nil:
+		setVideo(s, it.Video.VideoInfo)
+	}
+	if !it.UpdatedDate.IsZero() {
+		s.UpdatedAt = timestamppb.New(it.UpdatedDate)
+	}
+	s.ContentHash = change.Hash(s)
+	return s
 }
 
-type imageInfo struct {
-	ID       string  `json:"id"`
-	URL      string  `json:"url"`
-	Filename string  `json:"filename"`
-	Width    flexInt `json:"width"`
-	Height   flexInt `json:"height"`
-}
-
-type videoInfo struct {
-	ID          string            `json:"id"`
-	URL         string            `json:"url"`
-	Filename    string            `json:"filename"`
-	Resolutions []videoResolution `json:"resolutions"`
-}
-
-type videoResolution struct {
-	URL      string  `json:"url"`
-	Width    flexInt `json:"width"`
-	Height   flexInt `json:"height"`
-	Format   string  `json:"format"`
-	Filename string  `json:"filename"`
-}
-
-// snapshot maps a Wix item to the item snapshot sync carries.
+// snapshot decodes an item from an event body (an object or a JSON string)
+// and maps it; the event time stands in for a missing updatedDate, since the
+// item's own version time orders versions of one item better.
 func snapshot(raw json.RawMessage, eventTime time.Time) (*gsv1.ItemSnapshot, error) {
 	obj, err := objectJSON(raw)
 	if err != nil {
@@ -63,67 +47,31 @@ func snapshot(raw json.RawMessage, eventTime time.Time) (*gsv1.ItemSnapshot, err
 	if obj == nil {
 		return nil, errors.New("body carries no item")
 	}
-	var it wixItem
+	var it Item
 	if err := json.Unmarshal(obj, &it); err != nil {
 		return nil, err
 	}
-	s := &gsv1.ItemSnapshot{
-		ItemId:      it.ID,
-		Title:       it.Title,
-		Description: it.Description,
-		SortOrder:   float64(it.SortOrder),
+	s := Snapshot(it)
+	if s.UpdatedAt == nil {
+		s.UpdatedAt = timestamppb.New(eventTime)
 	}
-	if it.Link != nil {
-		s.LinkUrl = it.Link.URL
-	}
-	switch {
-	case it.Image != nil:
-		if err := setImage(s, it.Image.ImageInfo); err != nil {
-			return nil, fmt.Errorf("image: %w", err)
-		}
-	case it.Video != nil && it.Video.VideoInfo != nil:
-		setVideo(s, it.Video.VideoInfo)
-	}
-	at, err := updatedAt(it.UpdatedDate, eventTime)
-	if err != nil {
-		return nil, err
-	}
-	s.UpdatedAt = timestamppb.New(at)
-	s.ContentHash = change.Hash(s)
 	return s, nil
 }
 
-func setImage(s *gsv1.ItemSnapshot, raw json.RawMessage) error {
-	if len(raw) > 0 && raw[0] == '"' {
-		var ref string
-		if err := json.Unmarshal(raw, &ref); err != nil {
-			return err
-		}
-		m, err := parseMediaRef(ref)
-		if err != nil {
-			return err
-		}
-		s.MediaId, s.MediaUrl, s.Width, s.Height = m.id, m.url, m.width, m.height
-		s.MimeType = mimeType(m.filename, m.id, m.url)
-		return nil
-	}
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	var info imageInfo
-	if err := json.Unmarshal(raw, &info); err != nil {
-		return err
-	}
+func setImage(s *gsv1.ItemSnapshot, info *ImageInfo) {
 	s.MediaId, s.MediaUrl = info.ID, info.URL
-	s.Width, s.Height = int32(info.Width), int32(info.Height)
+	if s.MediaUrl == "" && info.ID != "" {
+		s.MediaUrl = wixMediaBase + info.ID
+	}
+	s.Width, s.Height = dim32(info.Width), dim32(info.Height)
+	s.AltText = info.AltText
 	s.MimeType = mimeType(info.Filename, info.ID, info.URL)
-	return nil
 }
 
 // setVideo takes the video's own URL (YouTube, Vimeo) or, for Wix-hosted
 // video, the largest rendition; dimensions come from the largest rendition.
-func setVideo(s *gsv1.ItemSnapshot, v *videoInfo) {
-	var best *videoResolution
+func setVideo(s *gsv1.ItemSnapshot, v *VideoInfo) {
+	var best *VideoResolution
 	for i := range v.Resolutions {
 		r := &v.Resolutions[i]
 		if r.URL == "" {
@@ -138,9 +86,15 @@ func setVideo(s *gsv1.ItemSnapshot, v *videoInfo) {
 	if best == nil {
 		return
 	}
-	s.Width, s.Height = int32(best.Width), int32(best.Height)
+	s.Width, s.Height = dim32(best.Width), dim32(best.Height)
 	if s.MediaUrl == "" {
 		s.MediaUrl = best.URL
 		s.MimeType = mimeType(best.Filename, best.URL, "."+best.Format)
 	}
+}
+
+// dim32 fits a dimension into the snapshot's int32; values a caller built by
+// hand may be out of range, decoded ones never are.
+func dim32(n int) int32 {
+	return int32(max(0, min(n, math.MaxInt32)))
 }

@@ -11,18 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// Slugs of the Pro Gallery item events (wix-api.md 2.3).
-const (
-	SlugItemCreated = "gallery_item_created"
-	SlugItemUpdated = "gallery_item_updated"
-	SlugItemDeleted = "gallery_item_deleted"
-)
-
-// proGalleryFqdnMark is common to both documented FQDN spellings,
-// "wix.pro_gallery.v2.gallery" and "wix.pro_gallery.gallery_v2".
-const proGalleryFqdnMark = "pro_gallery"
-
-// Size limits on snapshot fields. They bound what one event can carry into
+// Size limits on event fields. They bound what one event can carry into
 // the bus and the writers; Wix's own limits are lower.
 const (
 	MaxTextBytes = 10_000
@@ -30,100 +19,93 @@ const (
 	MaxIDBytes   = 512
 )
 
-// itemEventBody is the action body of the item events: {item} on create,
-// {updatedItem} on update, {itemId} on delete.
-type itemEventBody struct {
-	Item        json.RawMessage `json:"item"`
-	UpdatedItem json.RawMessage `json:"updatedItem"`
-	ItemID      string          `json:"itemId"`
-	GalleryID   string          `json:"galleryId"`
+// NormalizeOption tunes Normalize.
+type NormalizeOption func(*normalizeConfig)
+
+type normalizeConfig struct {
+	appID string
 }
 
-// Normalize turns a verified Pro Gallery item event into a ChangeEvent.
-// Events that are not synced wrap ErrUnsupported; an item event whose body
+// WithAppID names our Wix app. App lifecycle events that name another app
+// are then not synced (ErrUnsupported); without it, any app id is accepted.
+func WithAppID(appID string) NormalizeOption {
+	return func(c *normalizeConfig) { c.appID = appID }
+}
+
+// Normalize turns a verified webhook into a ChangeEvent: Pro Gallery gallery
+// and item events, Media Manager File Ready/Failed, and the app lifecycle
+// events. Events that are not synced wrap ErrUnsupported; an event whose body
 // cannot be read, or whose result does not pass change.Validate, wraps
-// ErrMalformed. Routing is on slug and FQDN, not on the eventType string,
-// because Wix has documented two spellings of the latter.
-func Normalize(env *Envelope) (*gsv1.ChangeEvent, error) {
+// ErrMalformed. Entity events are routed on slug and FQDN, not on the
+// eventType string, because Wix has documented more than one spelling of it.
+func Normalize(env *Envelope, opts ...NormalizeOption) (*gsv1.ChangeEvent, error) {
 	if env == nil {
 		return nil, fmt.Errorf("%w: no envelope", ErrMalformed)
 	}
+	var cfg normalizeConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if ev, err := normalizeLifecycle(env, cfg); ev != nil || err != nil {
+		return ev, err
+	}
 	ev := &env.Event
-	kind, ok := itemKind(ev)
-	if !ok {
-		return nil, fmt.Errorf("%w: event %q (fqdn %q, slug %q)", ErrUnsupported, env.EventType, ev.EntityFqdn, ev.Slug)
-	}
-	if ev.EventTime.IsZero() {
-		return nil, fmt.Errorf("%w: event %s has no eventTime", ErrMalformed, ev.ID)
-	}
-	var body itemEventBody
-	if err := json.Unmarshal(ev.Body, &body); err != nil {
-		return nil, fmt.Errorf("%w: event %s body: %w", ErrMalformed, ev.ID, err)
-	}
-	var item *gsv1.ItemSnapshot
-	if kind == gsv1.ChangeKind_CHANGE_KIND_ITEM_DELETED {
-		item = &gsv1.ItemSnapshot{ItemId: body.ItemID}
-	} else {
-		raw := body.Item
-		if kind == gsv1.ChangeKind_CHANGE_KIND_ITEM_UPDATED || len(raw) == 0 {
-			raw = firstPresent(body.UpdatedItem, body.Item)
+	if !env.HasDomainEvent() {
+		// Gallery and media events always come as a DomainEvent, which holds
+		// their dedup id; one without it cannot be synced safely.
+		if strings.Contains(env.EventType, proGalleryFqdnMark) || strings.HasPrefix(env.EventType, FqdnFileDescriptor) {
+			return nil, fmt.Errorf("%w: event %q carries no DomainEvent", ErrMalformed, env.EventType)
 		}
-		snap, err := snapshot(raw, ev.EventTime)
-		if err != nil {
-			return nil, fmt.Errorf("%w: event %s item: %w", ErrMalformed, ev.ID, err)
-		}
-		item = snap
+		return nil, fmt.Errorf("%w: event %q", ErrUnsupported, env.EventType)
 	}
-	if err := checkLimits(item); err != nil {
-		return nil, fmt.Errorf("%w: event %s: %w", ErrMalformed, ev.ID, err)
+	switch {
+	case strings.Contains(ev.EntityFqdn, proGalleryFqdnMark):
+		return normalizeGallery(env)
+	case ev.EntityFqdn == FqdnFileDescriptor:
+		return normalizeMedia(env)
 	}
-	out := &gsv1.ChangeEvent{
-		EventId:        change.EventID(gsv1.Origin_ORIGIN_WIX, "", ev.ID),
+	return nil, unsupported(env)
+}
+
+func unsupported(env *Envelope) error {
+	return fmt.Errorf("%w: event %q (fqdn %q, slug %q)", ErrUnsupported, env.EventType, env.Event.EntityFqdn, env.Event.Slug)
+}
+
+// newEvent is the part of a ChangeEvent every Wix event fills the same way.
+func newEvent(env *Envelope, sourceEventID string, kind gsv1.ChangeKind, at time.Time) *gsv1.ChangeEvent {
+	return &gsv1.ChangeEvent{
+		EventId:        change.EventID(gsv1.Origin_ORIGIN_WIX, "", sourceEventID),
 		TenantId:       env.InstanceID,
 		Origin:         gsv1.Origin_ORIGIN_WIX,
-		SourceEventId:  ev.ID,
-		OccurredAt:     timestamppb.New(ev.EventTime),
+		SourceEventId:  sourceEventID,
+		OccurredAt:     timestamppb.New(at),
 		Kind:           kind,
-		GalleryId:      galleryID(ev.EntityID, item.GetItemId(), body.GalleryID),
-		Item:           item,
 		Identity:       identityProto(env.Identity),
-		OriginatedFrom: ev.OriginatedFrom,
+		OriginatedFrom: env.Event.OriginatedFrom,
 	}
-	if len(out.GetGalleryId()) > MaxIDBytes {
-		return nil, fmt.Errorf("%w: event %s: gallery id is %d bytes, limit %d", ErrMalformed, ev.ID, len(out.GetGalleryId()), MaxIDBytes)
+}
+
+// finish checks what every event must satisfy before it may be published.
+func finish(out *gsv1.ChangeEvent) (*gsv1.ChangeEvent, error) {
+	if err := checkFields(
+		field{"gallery id", out.GetGalleryId(), MaxIDBytes},
+		field{"origin instance id", out.GetOriginInstanceId(), MaxIDBytes},
+		field{"originatedFrom", out.GetOriginatedFrom(), MaxTextBytes},
+	); err != nil {
+		return nil, fmt.Errorf("%w: event %s: %w", ErrMalformed, out.GetSourceEventId(), err)
 	}
 	if err := change.Validate(out); err != nil {
-		return nil, fmt.Errorf("%w: event %s: %w", ErrMalformed, ev.ID, err)
+		return nil, fmt.Errorf("%w: event %s: %w", ErrMalformed, out.GetSourceEventId(), err)
 	}
 	return out, nil
 }
 
-func itemKind(ev *DomainEvent) (gsv1.ChangeKind, bool) {
-	if !strings.Contains(ev.EntityFqdn, proGalleryFqdnMark) {
-		return gsv1.ChangeKind_CHANGE_KIND_UNSPECIFIED, false
+// eventTime is the time of an entity event, which Wix always sends.
+func eventTime(ev *DomainEvent) (time.Time, error) {
+	if ev.EventTime.IsZero() {
+		return time.Time{}, fmt.Errorf("%w: event %s has no eventTime", ErrMalformed, ev.ID)
 	}
-	switch ev.Slug {
-	case SlugItemCreated:
-		return gsv1.ChangeKind_CHANGE_KIND_ITEM_CREATED, true
-	case SlugItemUpdated:
-		return gsv1.ChangeKind_CHANGE_KIND_ITEM_UPDATED, true
-	case SlugItemDeleted:
-		return gsv1.ChangeKind_CHANGE_KIND_ITEM_DELETED, true
-	}
-	return gsv1.ChangeKind_CHANGE_KIND_UNSPECIFIED, false
-}
-
-// galleryID picks the gallery an item event belongs to. The reference has
-// entityId carry the gallery id on item events, but one Wix example shows the
-// item id there instead (wix-api.md 2.3 and 7: UNCONFIRMED). So when entityId
-// equals the item id, a galleryId in the body is used; without one the
-// gallery is left empty rather than guessed, and the writer resolves it from
-// the item mapping.
-func galleryID(entityID, itemID, bodyGalleryID string) string {
-	if entityID != "" && entityID != itemID {
-		return entityID
-	}
-	return bodyGalleryID
+	return ev.EventTime, nil
 }
 
 func firstPresent(raws ...json.RawMessage) json.RawMessage {
@@ -152,18 +134,14 @@ func identityProto(id Identity) *gsv1.Identity {
 	return out
 }
 
-func checkLimits(s *gsv1.ItemSnapshot) error {
-	for _, f := range []struct {
-		name, value string
-		limit       int
-	}{
-		{"item id", s.GetItemId(), MaxIDBytes},
-		{"media id", s.GetMediaId(), MaxIDBytes},
-		{"title", s.GetTitle(), MaxTextBytes},
-		{"description", s.GetDescription(), MaxTextBytes},
-		{"link url", s.GetLinkUrl(), MaxURLBytes},
-		{"media url", s.GetMediaUrl(), MaxURLBytes},
-	} {
+// field is one value checked against its size limit.
+type field struct {
+	name, value string
+	limit       int
+}
+
+func checkFields(fields ...field) error {
+	for _, f := range fields {
 		if len(f.value) > f.limit {
 			return fmt.Errorf("%s is %d bytes, limit %d", f.name, len(f.value), f.limit)
 		}

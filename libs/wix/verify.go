@@ -20,6 +20,7 @@ const DefaultLeeway = 5 * time.Minute
 type Verifier struct {
 	key    *rsa.PublicKey
 	parser *jwt.Parser
+	now    func() time.Time
 }
 
 // VerifierOption tunes a Verifier.
@@ -30,7 +31,8 @@ type verifierConfig struct {
 	leeway time.Duration
 }
 
-// WithClock sets the clock that exp is checked against; tests pin it.
+// WithClock sets the clock that exp is checked against and that stamps
+// Envelope.ReceivedAt; tests pin it.
 func WithClock(now func() time.Time) VerifierOption {
 	return func(c *verifierConfig) { c.now = now }
 }
@@ -48,6 +50,7 @@ func NewVerifier(key *rsa.PublicKey, opts ...VerifierOption) *Verifier {
 	}
 	return &Verifier{
 		key: key,
+		now: cfg.now,
 		// Pinning the method list is what refuses "alg":"none", HS256 keyed
 		// with the public key bytes, and any other algorithm an attacker picks.
 		parser: jwt.NewParser(
@@ -81,7 +84,16 @@ func (v *Verifier) Verify(body []byte) (*Envelope, error) {
 	if err := json.Unmarshal(claims.raw, &outer); err != nil {
 		return nil, fmt.Errorf("%w: claims: %w", ErrMalformed, err)
 	}
-	return decodeEnvelope(outer.Data)
+	env, err := decodeEnvelope(outer.Data)
+	if err != nil {
+		return nil, err
+	}
+	// The validator already decoded the registered claims to check exp.
+	if rc, err := claims.registered(); err == nil && rc.IssuedAt != nil {
+		env.IssuedAt = rc.IssuedAt.UTC()
+	}
+	env.ReceivedAt = v.now().UTC()
+	return env, nil
 }
 
 func (v *Verifier) keyFor(*jwt.Token) (any, error) { return v.key, nil }

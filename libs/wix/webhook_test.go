@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"gallerysync.dev/libs/change"
 	"gallerysync.dev/libs/wix/wixtest"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
@@ -28,19 +29,26 @@ func TestWebhookCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := NewVerifier(pub)
+	v := NewVerifier(pub, WithClock(testReceivedAt))
 	for _, tc := range webhookCorpus(t) {
 		body := tc.hook.Sign(t, key)
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			env, err := v.Verify(body)
 			if err != nil {
-				t.Fatalf("Verify: %v", err)
+				if tc.err == nil || !errors.Is(err, tc.err) {
+					t.Fatalf("Verify: %v", err)
+				}
+				if s := sentinelsOf(err); len(s) != 1 {
+					t.Errorf("error %v wraps %v, want exactly %v", err, s, tc.err)
+				}
+				return
 			}
-			if env.InstanceID != tc.hook.InstanceID || env.EventType != tc.hook.EventType {
-				t.Errorf("envelope instance %q type %q, want %q %q", env.InstanceID, env.EventType, tc.hook.InstanceID, tc.hook.EventType)
+			if env.InstanceID != tc.hook.InstanceID || env.EventType != tc.hook.EventType || !env.IssuedAt.Equal(tc.hook.IssuedAt) {
+				t.Errorf("envelope instance %q type %q iat %v, want %q %q %v",
+					env.InstanceID, env.EventType, env.IssuedAt, tc.hook.InstanceID, tc.hook.EventType, tc.hook.IssuedAt)
 			}
-			got, err := Normalize(env)
+			got, err := Normalize(env, WithAppID(appID))
 			if tc.err != nil {
 				if got != nil || !errors.Is(err, tc.err) {
 					t.Fatalf("Normalize = %v, %v; want error %v", got, err, tc.err)
@@ -55,6 +63,12 @@ func TestWebhookCorpus(t *testing.T) {
 			}
 			if !proto.Equal(got, tc.want) {
 				t.Errorf("Normalize =\n%v\nwant\n%v", prototext.Format(got), prototext.Format(tc.want))
+			}
+			if err := change.Validate(got); err != nil {
+				t.Errorf("Validate: %v", err)
+			}
+			if s := change.Subject(got); s != tc.subject {
+				t.Errorf("subject %q, want %q", s, tc.subject)
 			}
 		})
 	}

@@ -14,7 +14,11 @@ import (
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/flagenv"
 	"gallerysync.dev/libs/telemetry"
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	"gallerysync.dev/services/ingress/server"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 const serviceName = "ingress"
@@ -29,9 +33,10 @@ func main() {
 	}
 }
 
-// run wires telemetry, the bus and the HTTP server, serves until ctx is done,
-// then stops them in reverse: no new webhooks first, then the bus (flushing
-// acks), then telemetry (flushing spans), each bounded in time.
+// run wires telemetry, the bus, the mapping client and the HTTP server,
+// serves until ctx is done, then stops them in reverse: no new webhooks
+// first, then the mapping connection, the bus (flushing acks), then telemetry
+// (flushing spans), each bounded in time.
 func run(ctx context.Context, args []string, getenv func(string) string) (err error) {
 	fs := flag.NewFlagSet(serviceName, flag.ContinueOnError)
 	telCfg := telemetry.Config{ServiceName: serviceName}
@@ -77,13 +82,32 @@ func run(ctx context.Context, args []string, getenv func(string) string) (err er
 		return err
 	}
 
-	srv, err := server.New(srvCfg, server.Deps{
+	deps := server.Deps{
 		Publisher: b,
 		Logger:    log,
 		Meter:     tel.MeterProvider(),
 		Tracer:    tel.TracerProvider(),
 		Metrics:   tel.MetricsHandler(),
-	})
+	}
+	if srvCfg.MappingAddr != "" {
+		// The client connects lazily: ingress starts, and serves, while the
+		// mapping service is still down; checks then fail open.
+		conn, err := grpc.NewClient(srvCfg.MappingAddr,
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+				otelgrpc.WithTracerProvider(tel.TracerProvider()),
+				otelgrpc.WithMeterProvider(tel.MeterProvider()),
+				otelgrpc.WithPropagators(tel.Propagator()))))
+		if err != nil {
+			return fmt.Errorf("mapping client: %w", err)
+		}
+		defer func() { err = errors.Join(err, conn.Close()) }()
+		deps.Tenants = server.NewMappingTenants(gsv1.NewMappingServiceClient(conn), server.DefaultTenantCacheTTL)
+	} else {
+		log.Warn("no -mapping-addr: events of removed tenants are accepted")
+	}
+
+	srv, err := server.New(srvCfg, deps)
 	if err != nil {
 		return err
 	}

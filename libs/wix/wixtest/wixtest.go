@@ -22,6 +22,12 @@ const (
 	FqdnGalleryV2 = "wix.pro_gallery.gallery_v2"
 )
 
+// FQDNs of the Media Manager file events and the App Installation events.
+const (
+	FqdnFileDescriptor  = "wix.media.site_media.v1.file_descriptor"
+	FqdnAppInstallation = "wix.app.installations.v1.app_installation"
+)
+
 // GenerateKey returns a fresh 2048-bit key standing in for the app's key pair.
 func GenerateKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
@@ -49,7 +55,9 @@ type Webhook struct {
 	InstanceID string
 	// Identity is the identity object (identityType, appId, ...); nil omits it.
 	Identity map[string]any
-	// Event is the DomainEvent; see ItemEvent.
+	// Event is the envelope's data: a DomainEvent (see ItemEvent,
+	// GalleryEvent, FileEvent, AppInstallationEvent) or, for the app
+	// lifecycle events, a bare payload (see AppPayload).
 	Event map[string]any
 	// Wix sends each layer as a JSON string; these send the layer as an
 	// object instead, as some docs examples show.
@@ -143,4 +151,106 @@ func layer(t testing.TB, v any, asObject bool) any {
 		t.Fatalf("encode webhook layer: %v", err)
 	}
 	return string(b)
+}
+
+// GalleryEvent is a Pro Gallery event of the gallery itself: slug "created"
+// and "updated" carry the gallery (without items) as the entity, "deleted"
+// an empty deletedEvent; entityId is the gallery id.
+func GalleryEvent(slug, eventID, galleryID string, at time.Time) map[string]any {
+	ev := map[string]any{
+		"id":                          eventID,
+		"entityFqdn":                  FqdnV2Gallery,
+		"slug":                        slug,
+		"entityId":                    galleryID,
+		"eventTime":                   at.UTC().Format(time.RFC3339Nano),
+		"triggeredByAnonymizeRequest": false,
+	}
+	gallery := map[string]any{"id": galleryID, "name": "gallery", "totalItems": 0, "items": []any{}, "createdDate": at.Add(-time.Hour).UTC().Format(time.RFC3339Nano)}
+	switch slug {
+	case "created":
+		ev["createdEvent"] = map[string]any{"entity": gallery}
+	case "updated":
+		ev["updatedEvent"] = map[string]any{"currentEntity": gallery}
+	default:
+		ev["deletedEvent"] = map[string]any{}
+	}
+	return ev
+}
+
+// FileEvent is a Media Manager file event ("file_ready", "file_failed") with
+// an actionEvent body; entityId is the file id.
+func FileEvent(slug, eventID, fileID string, at time.Time, body map[string]any) map[string]any {
+	return map[string]any{
+		"id":                          eventID,
+		"entityFqdn":                  FqdnFileDescriptor,
+		"slug":                        slug,
+		"entityId":                    fileID,
+		"eventTime":                   at.UTC().Format(time.RFC3339Nano),
+		"triggeredByAnonymizeRequest": false,
+		"actionEvent":                 map[string]any{"body": body},
+	}
+}
+
+// File is the FileDescriptor of a processed image, as File Ready carries it.
+func File(id, filename string, width, height int) map[string]any {
+	url := "https://static.wixstatic.com/media/" + id
+	return map[string]any{
+		"id":             id,
+		"displayName":    filename,
+		"url":            url,
+		"parentFolderId": "media-root",
+		"sizeInBytes":    "406103",
+		"private":        false,
+		"mediaType":      "IMAGE",
+		"media": map[string]any{"image": map[string]any{"image": map[string]any{
+			"id": id, "url": url, "width": width, "height": height, "filename": filename, "sizeInBytes": "406103",
+		}}},
+		"operationStatus": "READY",
+		"thumbnailUrl":    url,
+		"state":           "OK",
+	}
+}
+
+// ExternalInfo is the externalInfo given at import, echoed by the file events.
+func ExternalInfo(origin string, externalIDs ...string) map[string]any {
+	ids := make([]any, len(externalIDs))
+	for i, id := range externalIDs {
+		ids[i] = id
+	}
+	return map[string]any{"origin": origin, "externalIds": ids}
+}
+
+// AppPayload is the bare data of the app lifecycle events (AppInstalled,
+// AppRemoved and the app instance events); originInstanceID is set only for
+// an install on a duplicated site.
+func AppPayload(appID, originInstanceID string) map[string]any {
+	p := map[string]any{"appId": appID}
+	if originInstanceID != "" {
+		p["originInstanceId"] = originInstanceID
+	}
+	return p
+}
+
+// AppInstallationEvent is an App Installation DomainEvent: "created" and
+// "updated" carry the installation with its status, "deleted" an empty
+// deletedEvent; entityId is the installation id.
+func AppInstallationEvent(slug, eventID, installationID, instanceID, appID, status string, at time.Time) map[string]any {
+	ev := map[string]any{
+		"id":                          eventID,
+		"entityFqdn":                  FqdnAppInstallation,
+		"slug":                        slug,
+		"entityId":                    installationID,
+		"eventTime":                   at.UTC().Format(time.RFC3339Nano),
+		"triggeredByAnonymizeRequest": false,
+	}
+	installation := map[string]any{"id": installationID, "appId": appID, "instanceId": instanceID, "status": status}
+	switch slug {
+	case "created":
+		ev["createdEvent"] = map[string]any{"entity": installation}
+	case "updated":
+		ev["updatedEvent"] = map[string]any{"currentEntity": installation}
+	default:
+		ev["deletedEvent"] = map[string]any{}
+	}
+	return ev
 }

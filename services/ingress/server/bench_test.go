@@ -18,7 +18,7 @@ import (
 // ack. Events cycle through a pool of distinct ids, so once the pool is used
 // up the rest are Wix-style retries answered by JetStream's dedup.
 func BenchmarkWixWebhook(b *testing.B) {
-	h := startIngress(b, slog.LevelWarn)
+	h := startIngress(b, withLogLevel(slog.LevelWarn))
 	const pool = 512
 	bodies := make([][]byte, pool)
 	for i := range bodies {

@@ -30,6 +30,10 @@ type Config struct {
 	PublishTimeout time.Duration
 	// ShutdownTimeout bounds the graceful stop of the HTTP server.
 	ShutdownTimeout time.Duration
+	// MappingAddr is the mapping service's gRPC address, asked whether a
+	// tenant was removed (see Deps.Tenants, which the command builds from
+	// it); empty turns the check off.
+	MappingAddr string
 }
 
 // RegisterFlags binds c to fs with the production defaults.
@@ -41,6 +45,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.WixAppID, "wix-app-id", "", "our Wix app id, to mark events our own writes caused")
 	fs.DurationVar(&c.PublishTimeout, "publish-timeout", time.Second, "how long a webhook waits for the JetStream ack (Wix waits 1.25s)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful stop may take")
+	fs.StringVar(&c.MappingAddr, "mapping-addr", "127.0.0.1:9090", "mapping service gRPC address, to refuse events of removed tenants (empty: accept every tenant)")
 }
 
 // Validate reports the first problem with c.

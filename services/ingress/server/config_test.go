@@ -70,6 +70,7 @@ func TestRegisterFlagsDefaultsAndEnv(t *testing.T) {
 		WixPublicKeyFile: "/run/secrets/wix.pem",
 		PublishTimeout:   800 * time.Millisecond,
 		ShutdownTimeout:  10 * time.Second,
+		MappingAddr:      "127.0.0.1:9090",
 	}
 	if c != want {
 		t.Fatalf("config %+v, want %+v", c, want)

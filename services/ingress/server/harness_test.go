@@ -71,11 +71,33 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// harnessConfig is how startIngress sets the server up.
+type harnessConfig struct {
+	level   slog.Level
+	tenants server.TenantState
+}
+
+// harnessOption changes the harness defaults: debug logs, no tenant check.
+type harnessOption func(*harnessConfig)
+
+// withLogLevel keeps logs at level and above.
+func withLogLevel(level slog.Level) harnessOption {
+	return func(c *harnessConfig) { c.level = level }
+}
+
+// withTenants gives the server a tenant check.
+func withTenants(ts server.TenantState) harnessOption {
+	return func(c *harnessConfig) { c.tenants = ts }
+}
+
 // startIngress starts NATS, the bus with its streams, and the server, and
-// stops them in reverse when the test ends. Logs are kept at logLevel
-// (debug unless given).
-func startIngress(t testing.TB, logLevel ...slog.Level) *harness {
+// stops them in reverse when the test ends.
+func startIngress(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
+	cfg := harnessConfig{level: slog.LevelDebug}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h := &harness{
@@ -89,10 +111,6 @@ func startIngress(t testing.TB, logLevel ...slog.Level) *harness {
 			Timeout:   10 * time.Second,
 			Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 		},
-	}
-	level := slog.LevelDebug
-	if len(logLevel) > 0 {
-		level = logLevel[0]
 	}
 	b, err := bus.Connect(ctx, bus.Config{
 		URL:             h.nats.URL(),
@@ -131,10 +149,11 @@ func startIngress(t testing.TB, logLevel ...slog.Level) *harness {
 		ShutdownTimeout: 5 * time.Second,
 	}, server.Deps{
 		Publisher: b,
-		Logger:    slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: level})),
+		Logger:    slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: cfg.level})),
 		Meter:     sdkmetric.NewMeterProvider(sdkmetric.WithReader(h.metrics)),
 		Tracer:    sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(h.spans)),
 		Metrics:   http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "metrics here") }),
+		Tenants:   cfg.tenants,
 	})
 	if err != nil {
 		t.Fatalf("server: %v", err)
@@ -196,6 +215,22 @@ func hook(eventID, itemID string) wixtest.Webhook {
 // stored returns every change event in the CHANGES stream.
 func (h *harness) stored() []*gsv1.ChangeEvent {
 	h.t.Helper()
+	var out []*gsv1.ChangeEvent
+	for _, m := range h.storedMessages() {
+		out = append(out, m.event)
+	}
+	return out
+}
+
+// storedMessage is one message of the CHANGES stream.
+type storedMessage struct {
+	subject string
+	event   *gsv1.ChangeEvent
+}
+
+// storedMessages returns every message in the CHANGES stream with its subject.
+func (h *harness) storedMessages() []storedMessage {
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := h.reader.Stream(ctx, change.Stream)
@@ -206,7 +241,7 @@ func (h *harness) stored() []*gsv1.ChangeEvent {
 	if err != nil {
 		h.t.Fatalf("stream info: %v", err)
 	}
-	var out []*gsv1.ChangeEvent
+	var out []storedMessage
 	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
 		msg, err := s.GetMsg(ctx, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -222,7 +257,7 @@ func (h *harness) stored() []*gsv1.ChangeEvent {
 		if want := change.Subject(ev); msg.Subject != want {
 			h.t.Errorf("message %d on subject %q, want %q", seq, msg.Subject, want)
 		}
-		out = append(out, ev)
+		out = append(out, storedMessage{subject: msg.Subject, event: ev})
 	}
 	return out
 }

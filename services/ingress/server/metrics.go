@@ -26,12 +26,16 @@ type instruments struct {
 	unsupported metric.Int64Counter
 	rejected    metric.Int64Counter
 	duration    metric.Float64Histogram
+	// refusedTenant counts events of removed tenants, answered 200 unpublished.
+	refusedTenant metric.Int64Counter
+	// tenantCheckErrors counts failed tenant checks; their events went through.
+	tenantCheckErrors metric.Int64Counter
 }
 
 func newInstruments(m metric.Meter) (instruments, error) {
 	var (
 		in   instruments
-		errs [6]error
+		errs [8]error
 	)
 	in.received, errs[0] = m.Int64Counter("gallerysync.ingress.received",
 		metric.WithDescription("Webhooks received"), metric.WithUnit("{webhook}"))
@@ -46,6 +50,10 @@ func newInstruments(m metric.Meter) (instruments, error) {
 	in.duration, errs[5] = m.Float64Histogram("gallerysync.ingress.duration",
 		metric.WithDescription("Time from receiving a webhook to answering it"), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.25, 2.5))
+	in.refusedTenant, errs[6] = m.Int64Counter("gallerysync.ingress.refused_tenant",
+		metric.WithDescription("Valid webhooks of tenants whose app was removed, acknowledged and not published"), metric.WithUnit("{webhook}"))
+	in.tenantCheckErrors, errs[7] = m.Int64Counter("gallerysync.ingress.tenant_check_errors",
+		metric.WithDescription("Tenant checks that failed; the webhook was then accepted"), metric.WithUnit("{check}"))
 	for _, err := range errs {
 		if err != nil {
 			return instruments{}, fmt.Errorf("ingress metrics: %w", err)

@@ -51,19 +51,24 @@ type Deps struct {
 	Tracer    trace.TracerProvider
 	// Metrics is served at /metrics.
 	Metrics http.Handler
+	// Tenants, when set, makes the server refuse events of tenants whose
+	// app was removed (see NewMappingTenants); nil accepts every tenant.
+	Tenants TenantState
 }
 
 // Server is the ingress HTTP server.
 type Server struct {
-	cfg      Config
-	verifier *wix.Verifier
-	pub      Publisher
-	log      *slog.Logger
-	tracer   trace.Tracer
-	inst     instruments
-	handler  http.Handler
-	http     *http.Server
-	ln       net.Listener
+	cfg       Config
+	verifier  *wix.Verifier
+	normalize []wix.NormalizeOption
+	pub       Publisher
+	tenants   TenantState
+	log       *slog.Logger
+	tracer    trace.Tracer
+	inst      instruments
+	handler   http.Handler
+	http      *http.Server
+	ln        net.Listener
 }
 
 // New loads the Wix key and binds the listener, so Addr is valid at once and
@@ -100,9 +105,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg:      cfg,
 		verifier: wix.NewVerifier(key),
 		pub:      deps.Publisher,
+		tenants:  deps.Tenants,
 		log:      deps.Logger,
 		tracer:   deps.Tracer.Tracer(instrumentationName),
 		inst:     inst,
+	}
+	if cfg.WixAppID != "" {
+		s.normalize = append(s.normalize, wix.WithAppID(cfg.WixAppID))
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/wix", s.handleWix)

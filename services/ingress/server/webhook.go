@@ -11,6 +11,7 @@ import (
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/change"
 	"gallerysync.dev/libs/wix"
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -26,7 +27,13 @@ const (
 	eventIDAttr   = attribute.Key("gallerysync.event_id")
 	eventTypeAttr = attribute.Key("wix.event_type")
 	ownAppAttr    = attribute.Key("wix.own_app")
+	removedAttr   = attribute.Key("gallerysync.tenant_removed")
 )
+
+// tenantCheckTimeout bounds the question whether a tenant was removed: the
+// check must leave the publish most of Wix's 1.25 s, and on timeout the
+// event is accepted.
+const tenantCheckTimeout = 250 * time.Millisecond
 
 // Why a webhook was refused; the values are the "reason" metric label.
 const (
@@ -50,11 +57,13 @@ type outcome struct {
 	err error
 	// unsupported marks a valid event that is not synced.
 	unsupported bool
-	duplicate   bool
-	eventType   string
-	tenant      string
-	eventID     string
-	ownApp      bool
+	// refused marks a valid event of a tenant whose app was removed.
+	refused   bool
+	duplicate bool
+	eventType string
+	tenant    string
+	eventID   string
+	ownApp    bool
 }
 
 // handleWix answers one Wix webhook. Wix retries anything but a 200 for
@@ -116,13 +125,22 @@ func (s *Server) receiveWix(ctx context.Context, span trace.Span, w http.Respons
 		ownAppAttr.Bool(out.ownApp),
 	)
 
-	ev, err := wix.Normalize(env)
+	ev, err := wix.Normalize(env, s.normalize...)
 	switch {
 	case errors.Is(err, wix.ErrUnsupported):
 		out.status, out.body, out.unsupported = http.StatusOK, "ignored", true
 		return out
 	case err != nil:
 		out.status, out.reason, out.body, out.err = http.StatusBadRequest, reasonMalformed, "malformed webhook", err
+		return out
+	}
+	// App events have no Wix event id; theirs is derived in Normalize.
+	out.eventID = ev.GetSourceEventId()
+	span.SetAttributes(eventIDAttr.String(out.eventID))
+
+	if s.tenantRemoved(ctx, ev) {
+		span.SetAttributes(removedAttr.Bool(true))
+		out.status, out.body, out.refused = http.StatusOK, "ignored", true
 		return out
 	}
 
@@ -144,6 +162,29 @@ func (s *Server) receiveWix(ctx context.Context, span trace.Span, w http.Respons
 	return out
 }
 
+// tenantRemoved reports whether ev must be refused because its tenant's app
+// was removed. An install always passes, or a reinstall could never get
+// through. When the check fails the event is accepted: refusing it would
+// have Wix retry for two days, and a removed tenant's links are paused in
+// the mapping service anyway.
+func (s *Server) tenantRemoved(ctx context.Context, ev *gsv1.ChangeEvent) bool {
+	if s.tenants == nil || ev.GetKind() == gsv1.ChangeKind_CHANGE_KIND_APP_INSTALLED {
+		return false
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, tenantCheckTimeout)
+	defer cancel()
+	removed, err := s.tenants.Removed(checkCtx, ev.GetTenantId())
+	if err != nil {
+		s.inst.tenantCheckErrors.Add(ctx, 1)
+		s.log.LogAttrs(ctx, slog.LevelWarn, "tenant check failed, event accepted",
+			slog.String("tenant", ev.GetTenantId()),
+			slog.String("event_id", ev.GetSourceEventId()),
+			slog.String("error", err.Error()))
+		return false
+	}
+	return removed
+}
+
 // record counts and logs one answered webhook. The body and token are never
 // logged; errors from the wix package name fields, not their content.
 func (s *Server) record(ctx context.Context, out outcome, took time.Duration) {
@@ -151,6 +192,8 @@ func (s *Server) record(ctx context.Context, out outcome, took time.Duration) {
 	switch {
 	case out.reason != "":
 		s.inst.rejected.Add(ctx, 1, metric.WithAttributes(reasonKey.String(out.reason)))
+	case out.refused:
+		s.inst.refusedTenant.Add(ctx, 1)
 	case out.unsupported:
 		s.inst.unsupported.Add(ctx, 1, metric.WithAttributes(eventTypeKey.String(metricLabel(out.eventType))))
 	case out.duplicate:
@@ -177,6 +220,8 @@ func (s *Server) record(ctx context.Context, out outcome, took time.Duration) {
 			attrs = append(attrs, slog.String("error", out.err.Error()))
 		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "webhook refused", attrs...)
+	case out.refused:
+		s.log.LogAttrs(ctx, slog.LevelDebug, "webhook ignored: tenant removed", attrs...)
 	case out.unsupported:
 		s.log.LogAttrs(ctx, slog.LevelDebug, "webhook ignored", attrs...)
 	default:

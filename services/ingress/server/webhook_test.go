@@ -167,20 +167,20 @@ func TestChunkedOversizeBody(t *testing.T) {
 func TestUnsupportedEventIsAcknowledged(t *testing.T) {
 	t.Parallel()
 	h := startIngress(t)
-	galleryCreated := hook("ev-gallery", "item-1")
-	galleryCreated.EventType = "wix.pro_gallery.v2.gallery_created"
-	galleryCreated.Event = map[string]any{
-		"id": "ev-gallery", "entityFqdn": wixtest.FqdnV2Gallery, "slug": "created", "entityId": testGallery,
+	productCreated := hook("ev-product", "item-1")
+	productCreated.EventType = "wix.stores.v1.product_created"
+	productCreated.Event = map[string]any{
+		"id": "ev-product", "entityFqdn": "wix.stores.v1.product", "slug": "created", "entityId": "p1",
 		"eventTime":    "2026-03-01T12:00:00Z",
-		"createdEvent": map[string]any{"entity": map[string]any{"id": testGallery, "name": "gallery"}},
+		"createdEvent": map[string]any{"entity": map[string]any{"id": "p1", "name": "mug"}},
 	}
-	if status, text := h.post(galleryCreated.Sign(t, h.key)); status != http.StatusOK {
-		t.Fatalf("status %d %q, want 200", status, text)
+	if status, text := h.post(productCreated.Sign(t, h.key)); status != http.StatusOK || text != "ignored" {
+		t.Fatalf("status %d %q, want 200 ignored", status, text)
 	}
 	if n := len(h.stored()); n != 0 {
 		t.Fatalf("stream holds %d events, want 0", n)
 	}
-	if got := h.counter("gallerysync.ingress.unsupported", attribute.String("event_type", galleryCreated.EventType)); got != 1 {
+	if got := h.counter("gallerysync.ingress.unsupported", attribute.String("event_type", productCreated.EventType)); got != 1 {
 		t.Errorf("unsupported{event_type} = %d, want 1", got)
 	}
 }
