@@ -66,7 +66,7 @@ func seedMapping(ctx context.Context, mc gsv1.MappingServiceClient, seed sandbox
 		ConnectionId: demoConnectionID,
 		AlbumId:      demoHashtag,
 		State:        gsv1.LinkState_LINK_STATE_ACTIVE,
-		Direction:    gsv1.Direction_DIRECTION_ONE_WAY,
+		Direction:    gsv1.Direction_DIRECTION_TWO_WAY,
 	}}); err != nil {
 		return Demo{}, fmt.Errorf("seed link: %w", err)
 	}

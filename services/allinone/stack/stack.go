@@ -165,6 +165,7 @@ func (s *Stack) start(ctx context.Context) error {
 		ShutdownTimeout: cfg.ShutdownTimeout,
 	}, ingress.Deps{
 		Publisher: s.bus,
+		Tenants:   ingress.NewMappingTenants(mappingClient, ingress.DefaultTenantCacheTTL),
 		Logger:    s.logger.With("component", "ingress"),
 		Meter:     s.tel.MeterProvider(),
 		Tracer:    s.tel.TracerProvider(),
