@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"time"
+
+	"gallerysync.dev/services/sandbox/wixsim"
 )
 
 // Mastodon limit profiles accepted by -mastodon-limits.
@@ -34,6 +37,9 @@ type Config struct {
 	// WixRateLimit is the Wix requests allowed per app instance and minute;
 	// negative means unlimited.
 	WixRateLimit int
+	// MediaReadyAfter is how long a Wix import stays PENDING before it
+	// becomes READY or FAILED; 0 settles it as soon as it is fetched.
+	MediaReadyAfter time.Duration
 }
 
 // RegisterFlags binds the fields to fs with their defaults.
@@ -45,6 +51,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.KeyFile, "wix-key-file", "", "PEM RSA private key that signs webhooks; generated and written there if missing; empty keeps a generated key in memory")
 	fs.StringVar(&c.MastodonLimits, "mastodon-limits", LimitsDocumented, "Mastodon rate limits: documented or unlimited")
 	fs.IntVar(&c.WixRateLimit, "wix-rate-limit", 200, "Wix requests per app instance and minute; negative means unlimited")
+	fs.DurationVar(&c.MediaReadyAfter, "wix-media-ready-after", wixsim.DefaultMediaReadyAfter, "how long a Wix Media Manager import stays PENDING; 0 settles it as soon as it is fetched")
 }
 
 // Validate reports the first problem with c.
@@ -69,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.WixRateLimit == 0 {
 		return fmt.Errorf("%w: -wix-rate-limit 0 would refuse every call; use a negative value for unlimited", ErrConfig)
+	}
+	if c.MediaReadyAfter < 0 {
+		return fmt.Errorf("%w: -wix-media-ready-after %v is negative", ErrConfig, c.MediaReadyAfter)
 	}
 	return nil
 }

@@ -77,6 +77,7 @@ func New(cfg Config, logger *slog.Logger) (*Sandbox, error) {
 		WebhookURL:         cfg.WebhookURL,
 		BaseURL:            base + WixPrefix,
 		RateLimitPerMinute: cfg.WixRateLimit,
+		MediaReadyAfter:    cfg.MediaReadyAfter,
 		Logger:             logger.With("emulator", "wix"),
 	})
 	if err != nil {
@@ -151,7 +152,7 @@ func (s *Sandbox) Wix() *wixsim.Server { return s.wix }
 // Mastodon is the Mastodon emulator, for seeding and inspection.
 func (s *Sandbox) Mastodon() *mastodonsim.Server { return s.mastodon }
 
-// Run serves HTTP and runs the Wix webhook worker until ctx is done, then
+// Run serves HTTP and runs the Wix webhook and import workers until ctx is done, then
 // shuts the HTTP server down (waiting at most a few seconds for open
 // requests) and waits for the worker.
 func (s *Sandbox) Run(ctx context.Context) error {

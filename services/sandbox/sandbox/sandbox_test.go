@@ -249,6 +249,23 @@ func TestWebhooksReachTheConfiguredURL(t *testing.T) {
 	}
 	post(t, sb.BaseURL()+"/wix/site-media/v1/files/import", owner.AccessToken,
 		map[string]string{"url": sb.BaseURL() + "/wix/_sandbox/images/new-photo.png?w=300&h=200"}, &file)
+	if file.File.OperationStatus != "PENDING" {
+		t.Fatalf("import answered %s, want PENDING", file.File.OperationStatus)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for file.File.OperationStatus != "READY" {
+		if time.Now().After(deadline) {
+			t.Fatalf("import still %s", file.File.OperationStatus)
+		}
+		time.Sleep(20 * time.Millisecond)
+		status, raw := get(t, sb.BaseURL()+"/wix/site-media/v1/files/"+file.File.ID, owner.AccessToken)
+		if status != http.StatusOK {
+			t.Fatalf("get file: %d %s", status, raw)
+		}
+		if err := json.Unmarshal(raw, &file); err != nil {
+			t.Fatal(err)
+		}
+	}
 	post(t, sb.BaseURL()+"/wix/pro-gallery/v2/galleries/"+demo.Galleries[0].ID+"/items", owner.AccessToken,
 		map[string]any{"item": map[string]any{"title": "New", "image": map[string]any{"imageInfo": map[string]any{"id": file.File.ID}}}}, nil)
 
@@ -260,9 +277,10 @@ func TestWebhooksReachTheConfiguredURL(t *testing.T) {
 	mu.Lock()
 	got := append([]string(nil), bodies...)
 	mu.Unlock()
-	if len(got) != 1 {
-		t.Fatalf("%d webhooks, want 1 (seeding sends none)", len(got))
+	if len(got) != 2 {
+		t.Fatalf("%d webhooks, want 2: File Ready and the item (seeding sends none)", len(got))
 	}
+	got = got[1:]
 
 	block, _ := pem.Decode(sb.PublicKeyPEM())
 	if block == nil || block.Type != "PUBLIC KEY" {
@@ -350,6 +368,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "empty secret", change: func(c *sandbox.Config) { c.AppSecret = "" }, wantErr: true},
 		{name: "unknown limits", change: func(c *sandbox.Config) { c.MastodonLimits = "strict" }, wantErr: true},
 		{name: "zero rate limit", change: func(c *sandbox.Config) { c.WixRateLimit = 0 }, wantErr: true},
+		{name: "imports settle at once", change: func(c *sandbox.Config) { c.MediaReadyAfter = 0 }},
+		{name: "negative media delay", change: func(c *sandbox.Config) { c.MediaReadyAfter = -time.Second }, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,11 +26,14 @@ type identity struct {
 	WixUserID    string `json:"wixUserId,omitempty"`
 }
 
-// token is what an opaque access token stands for.
+// token is what an opaque access token stands for. A token of an instance
+// whose app was removed is kept, revoked, until it expires, so that a call
+// with it can say why it is refused.
 type token struct {
 	instanceID string
 	identity   identity
 	expires    time.Time
+	revoked    bool
 }
 
 // caller is the authenticated side of an API call.
@@ -69,12 +72,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, appError(http.StatusUnauthorized, nil, "INVALID_CLIENT_CREDENTIALS", "client_id or client_secret is wrong"))
 		return
 	}
-	if req.InstanceID != "" && !s.hasSite(req.InstanceID) {
-		writeError(w, appError(http.StatusBadRequest, ErrSiteNotFound, "INSTANCE_NOT_FOUND",
-			"the app is not installed on instance "+req.InstanceID))
+	tok, err := s.issueToken(req.InstanceID, identity{IdentityType: identityApp, AppID: s.cfg.AppID})
+	if err != nil {
+		writeError(w, err)
 		return
 	}
-	tok := s.issueToken(req.InstanceID, identity{IdentityType: identityApp, AppID: s.cfg.AppID})
 	if req.InstanceID != "" {
 		s.stats.call(req.InstanceID, "CreateAccessToken")
 	}
@@ -132,29 +134,54 @@ func (s *Server) handleOwnerToken(w http.ResponseWriter, r *http.Request) {
 
 // OwnerToken returns a token whose calls carry the identity of the site
 // owner (WIX_USER), the way edits made in the Wix dashboard do.
+// The app must be installed on the instance.
 func (s *Server) OwnerToken(instanceID string) (string, error) {
 	s.mu.Lock()
 	st, ok := s.sites[instanceID]
 	s.mu.Unlock()
-	if !ok {
+	if !ok || !st.installed {
 		return "", siteNotFound(instanceID)
 	}
-	return s.issueToken(instanceID, identity{IdentityType: identityWixUser, WixUserID: st.ownerUserID}), nil
+	return s.issueToken(instanceID, identity{IdentityType: identityWixUser, WixUserID: st.ownerUserID})
 }
 
-// issueToken stores a new opaque token and drops expired ones.
-func (s *Server) issueToken(instanceID string, id identity) string {
+// issueToken stores a new opaque token and drops expired ones. A token for
+// an instance needs the app installed there; instanceID "" is app-level.
+func (s *Server) issueToken(instanceID string, id identity) (string, error) {
 	now := s.now()
 	tok := "OauthNG.JWS." + randomHex(32)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if instanceID != "" {
+		st, ok := s.sites[instanceID]
+		if !ok {
+			return "", appError(http.StatusBadRequest, ErrSiteNotFound, "INSTANCE_NOT_FOUND",
+				"the app is not installed on instance "+instanceID)
+		}
+		if !st.installed {
+			// Unauthenticated rather than bad: the instance was valid and
+			// the app's access to it has ended.
+			return "", appError(http.StatusUnauthorized, ErrSiteNotFound, "APP_NOT_INSTALLED",
+				"the app was removed from instance "+instanceID)
+		}
+	}
 	for k, t := range s.tokens {
 		if !now.Before(t.expires) {
 			delete(s.tokens, k)
 		}
 	}
 	s.tokens[tok] = token{instanceID: instanceID, identity: id, expires: now.Add(tokenTTL)}
-	return tok
+	return tok, nil
+}
+
+// revokeTokensLocked revokes every token of the instance; the caller holds s.mu.
+func (s *Server) revokeTokensLocked(instanceID string) {
+	for k, t := range s.tokens {
+		if t.instanceID == instanceID {
+			t.revoked = true
+			s.tokens[k] = t
+		}
+	}
 }
 
 // authenticate reads the Authorization header, with or without "Bearer ".
@@ -174,6 +201,9 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 	}
 	if !s.now().Before(t.expires) {
 		return caller{}, appError(http.StatusUnauthorized, nil, "UNAUTHENTICATED", "access token expired")
+	}
+	if t.revoked {
+		return caller{}, appError(http.StatusUnauthorized, nil, "UNAUTHENTICATED", "access token revoked: the app was removed from the site")
 	}
 	return caller{instanceID: t.instanceID, identity: t.identity}, nil
 }

@@ -8,9 +8,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// EntityFQDN is the Pro Gallery entity name of the current Wix docs; every
-// webhook's eventType is EntityFQDN + "_" + slug.
+// EntityFQDN is the Pro Gallery entity name of the current Wix docs; a
+// gallery webhook's eventType is EntityFQDN + "_" + slug.
 const EntityFQDN = "wix.pro_gallery.gallery_v2"
+
+// FileFQDN is the Media Manager file entity; File Ready and File Failed
+// webhooks have eventType FileFQDN + "_" + slug.
+const FileFQDN = "wix.media.site_media.v1.file_descriptor"
 
 // Slugs of the Pro Gallery webhooks.
 const (
@@ -20,6 +24,19 @@ const (
 	SlugItemCreated    = "gallery_item_created"
 	SlugItemUpdated    = "gallery_item_updated"
 	SlugItemDeleted    = "gallery_item_deleted"
+)
+
+// Slugs of the Media Manager webhooks.
+const (
+	SlugFileReady  = "file_ready"
+	SlugFileFailed = "file_failed"
+)
+
+// App lifecycle eventTypes: legacy, non-FQDN names whose envelope data is
+// {appId, originInstanceId?} rather than a DomainEvent.
+const (
+	EventAppInstalled = "AppInstalled"
+	EventAppRemoved   = "AppRemoved"
 )
 
 // jwtLifetime is the gap between a webhook JWT's iat and exp.
@@ -72,6 +89,34 @@ func newEvent(slug, galleryID string, now time.Time) domainEvent {
 		EntityID:   galleryID,
 		EventTime:  now.UTC().Format(time.RFC3339Nano),
 	}
+}
+
+// fileReadyBody is the File Ready action body; externalInfo is what the
+// import named, and only these events carry it back.
+type fileReadyBody struct {
+	File                FileDescriptor `json:"file"`
+	ExternalInfo        *ExternalInfo  `json:"externalInfo,omitempty"`
+	TriggeredByUndelete bool           `json:"triggeredByUndelete"`
+}
+
+type fileFailedBody struct {
+	ExternalInfo *ExternalInfo `json:"externalInfo,omitempty"`
+}
+
+func fileReady(f FileDescriptor, ext *ExternalInfo, now time.Time) domainEvent {
+	ev := newEvent(SlugFileReady, f.ID, now)
+	ev.EntityFqdn = FileFQDN
+	ev.ActionEvent = &actionEvent{}
+	ev.payload = fileReadyBody{File: f, ExternalInfo: ext}
+	return ev
+}
+
+func fileFailed(fileID string, ext *ExternalInfo, now time.Time) domainEvent {
+	ev := newEvent(SlugFileFailed, fileID, now)
+	ev.EntityFqdn = FileFQDN
+	ev.ActionEvent = &actionEvent{}
+	ev.payload = fileFailedBody{ExternalInfo: ext}
+	return ev
 }
 
 // withoutItems is a gallery as gallery events carry it: no items.
@@ -143,12 +188,18 @@ func (ev domainEvent) encode(instanceID string, who identity) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode %s event: %w", ev.Slug, err)
 	}
+	return encodeEnvelope(ev.EntityFqdn+"_"+ev.Slug, instanceID, data, who)
+}
+
+// encodeEnvelope wraps data, the already encoded payload, and the identity
+// in an envelope, both as JSON strings as Wix sends them.
+func encodeEnvelope(eventType, instanceID string, data []byte, who identity) (string, error) {
 	id, err := json.Marshal(who)
 	if err != nil {
 		return "", fmt.Errorf("encode identity: %w", err)
 	}
 	env, err := json.Marshal(envelope{
-		EventType:  EntityFQDN + "_" + ev.Slug,
+		EventType:  eventType,
 		InstanceID: instanceID,
 		Data:       string(data),
 		Identity:   string(id),
@@ -159,29 +210,64 @@ func (ev domainEvent) encode(instanceID string, who identity) (string, error) {
 	return string(env), nil
 }
 
-// enqueue wraps an event in its envelope and queues it for delivery. The
-// caller holds s.mu, so events are queued in the order the changes happened.
-func (s *Server) enqueue(instanceID string, who identity, ev domainEvent) {
+// lifecycleData is the envelope data of AppInstalled and AppRemoved.
+type lifecycleData struct {
+	AppID            string `json:"appId"`
+	OriginInstanceID string `json:"originInstanceId,omitempty"`
+}
+
+// enqueue encodes the events of one change and queues them as one batch.
+// The caller holds s.mu, so batches are queued in the order the changes
+// happened; a site whose app was removed gets none.
+func (s *Server) enqueue(st *site, who identity, events []domainEvent) {
+	if s.cfg.WebhookURL == "" || !st.installed || len(events) == 0 {
+		return
+	}
+	issued := s.now()
+	var out []queuedEvent
+	for _, ev := range events {
+		payload, err := ev.encode(st.instanceID, who)
+		if err != nil {
+			s.log.Error("webhook not queued", "instance_id", st.instanceID, "event_id", ev.ID, "err", err)
+			continue
+		}
+		out = append(out, queuedEvent{id: ev.ID, payload: payload, issued: issued})
+	}
+	s.pushWebhooks(st.instanceID, out)
+}
+
+// enqueueLifecycle queues AppInstalled or AppRemoved, sent as the site
+// owner; the caller holds s.mu.
+func (s *Server) enqueueLifecycle(st *site, eventType string, data lifecycleData) {
 	if s.cfg.WebhookURL == "" {
 		return
 	}
-	payload, err := ev.encode(instanceID, who)
+	payload, err := lifecyclePayload(st, eventType, data)
 	if err != nil {
-		s.log.Error("webhook not queued", "instance_id", instanceID, "event_id", ev.ID, "err", err)
+		s.log.Error("webhook not queued", "instance_id", st.instanceID, "event_type", eventType, "err", err)
 		return
 	}
-	s.stats.update(instanceID, func(c *counters) { c.webhooksQueued++ })
-	s.queue.push(&delivery{instanceID: instanceID, eventID: ev.ID, payload: payload, due: time.Now()})
+	s.pushWebhooks(st.instanceID, []queuedEvent{{id: newUUID(), payload: payload, issued: s.now()}})
 }
 
-// sign makes the webhook body: a JWT whose data claim is the envelope.
-// It is signed afresh on every attempt so that a late retry is not expired.
-func (s *Server) sign(payload string) (string, error) {
-	iat := s.now()
+func lifecyclePayload(st *site, eventType string, data lifecycleData) (string, error) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return "", fmt.Errorf("encode %s data: %w", eventType, err)
+	}
+	return encodeEnvelope(eventType, st.instanceID, b, identity{IdentityType: identityWixUser, WixUserID: st.ownerUserID})
+}
+
+// sign makes the webhook body: a JWT whose data claim is the envelope. iat
+// is when the event was issued, the same on every attempt and copy, so a
+// receiver can derive a stable id from it for events that carry none (app
+// lifecycle); exp is counted from the attempt, so a late retry is not
+// already expired.
+func (s *Server) sign(payload string, issued time.Time) (string, error) {
 	claims := jwt.MapClaims{
 		"data": payload,
-		"iat":  iat.Unix(),
-		"exp":  iat.Add(jwtLifetime).Unix(),
+		"iat":  issued.Unix(),
+		"exp":  s.now().Add(jwtLifetime).Unix(),
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(s.cfg.SigningKey)
 }

@@ -98,8 +98,20 @@ func withRetry(d ...time.Duration) option {
 	return func(c *wixsim.Config) { c.Retry = d }
 }
 func withRateLimit(n int) option { return func(c *wixsim.Config) { c.RateLimitPerMinute = n } }
+func withMediaReadyAfter(d time.Duration) option {
+	return func(c *wixsim.Config) { c.MediaReadyAfter = d }
+}
 
 func start(t *testing.T, opts ...option) *env {
+	t.Helper()
+	e := startStopped(t, opts...)
+	e.run(t)
+	return e
+}
+
+// startStopped is start without Run: nothing is delivered or imported
+// until e.run.
+func startStopped(t *testing.T, opts ...option) *env {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -127,16 +139,21 @@ func start(t *testing.T, opts ...option) *env {
 	h = srv.Handler()
 	srv.AddSite(siteA, ownerA)
 	srv.AddSite(siteB, "bbbbbbbb-0000-4000-8000-00000000000b")
+	return &env{srv: srv, base: ts.URL, key: key, clock: clk}
+}
+
+// run starts Run and stops it at cleanup.
+func (e *env) run(t *testing.T) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	go func() { done <- e.srv.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("run: %v", err)
 		}
 	})
-	return &env{srv: srv, base: ts.URL, key: key, clock: clk}
 }
 
 // appToken gets a client-credentials token for the instance.
@@ -309,4 +326,9 @@ func drain(t *testing.T, srv *wixsim.Server) {
 	if err := srv.DrainWebhooks(ctx); err != nil {
 		t.Fatalf("drain: %v", err)
 	}
+}
+
+// jsonString decodes a JSON document held in a Go string.
+func jsonString(s string, v any) error {
+	return json.Unmarshal([]byte(s), v)
 }

@@ -172,10 +172,10 @@ func (s *Server) completeImage(st *site, img *ItemImage, field string) []FieldVi
 		switch {
 		case !ok || f.instanceID != st.instanceID:
 			v = append(v, violation(field+".imageInfo.id", "CUSTOM",
-				"no Media Manager file "+info.ID+" on this site"))
+				"must name a READY file of this site; there is no Media Manager file "+info.ID))
 		case f.desc.OperationStatus != statusReady || f.desc.MediaType != mediaImage:
 			v = append(v, violation(field+".imageInfo.id", "CUSTOM",
-				"Media Manager file "+info.ID+" is not a READY image"))
+				"must name a READY file of this site; Media Manager file "+info.ID+" is "+f.desc.OperationStatus))
 		default:
 			info.URL = s.mediaURL(info.ID)
 			if info.Width == 0 {

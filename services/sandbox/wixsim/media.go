@@ -22,6 +22,7 @@ import (
 
 // Media Manager values used by the emulator.
 const (
+	statusPending = "PENDING"
 	statusReady   = "READY"
 	statusFailed  = "FAILED"
 	mediaImage    = "IMAGE"
@@ -70,9 +71,10 @@ type fileResponse struct {
 	File FileDescriptor `json:"file"`
 }
 
-// importFile is POST /site-media/v1/files/import. The emulator imports at
-// once: the answer is READY with the image size, or FAILED when the URL
-// cannot be fetched or is not an image.
+// importFile is POST /site-media/v1/files/import. As on Wix the answer is
+// the file PENDING, without media; the import worker fetches the source
+// and makes the file READY (with the image size) or FAILED, and sends File
+// Ready or File Failed.
 func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 	var req importRequest
 	if err := decodeJSON(r.Body, &req); err != nil {
@@ -84,28 +86,83 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c caller) {
 		writeError(w, err)
 		return
 	}
-	var f *mediaFile
-	data, fetchErr := s.fetch(r.Context(), src, req.URLHeaders)
-	if fetchErr == nil {
-		f, fetchErr = s.imageFile(c.instanceID, data, req.DisplayName, src.Path)
-	}
-	if fetchErr != nil {
-		s.log.Info("media import failed", "instance_id", c.instanceID, "url", src.Redacted(), "err", fetchErr)
-		f = s.failedFile(c.instanceID, req.DisplayName, src.Path)
-	}
-	f.desc.SourceURL = req.URL
-	f.desc.Private = req.Private
-	if req.ParentFolderID != "" {
-		f.desc.ParentFolderID = req.ParentFolderID
-	}
-	if req.Labels != nil {
-		f.desc.Labels = req.Labels
+	f, err := s.pendingFile(c.instanceID, req, src)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	if err := s.storeFile(f); err != nil {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, fileResponse{File: f.desc})
+	// Copied before the worker can see the file and change it.
+	answer := fileResponse{File: f.desc}
+	s.imports.push(time.Now().Add(s.cfg.MediaReadyAfter), &importJob{
+		instanceID: c.instanceID,
+		fileID:     f.desc.ID,
+		src:        src,
+		headers:    req.URLHeaders,
+		who:        c.identity,
+		external:   req.ExternalInfo,
+	})
+	writeJSON(w, http.StatusOK, answer)
+}
+
+// pendingFile is the descriptor an import starts with. Its id carries the
+// extension the request implies (mimeType, then displayName, then the
+// source path), as Wix's ids do; the bytes are not known yet.
+func (s *Server) pendingFile(instanceID string, req importRequest, src *url.URL) (*mediaFile, error) {
+	prefix, err := s.filePrefix(instanceID)
+	if err != nil {
+		return nil, err
+	}
+	ext := guessExt(req.MimeType, req.DisplayName, src.Path)
+	id := prefix + "_" + randomHex(16) + "~mv2"
+	if ext != "" {
+		id += "." + ext
+	}
+	now := timestamp(s.now())
+	labels := req.Labels
+	if labels == nil {
+		labels = []string{}
+	}
+	parent := req.ParentFolderID
+	if parent == "" {
+		parent = rootFolder
+	}
+	return &mediaFile{
+		instanceID: instanceID,
+		desc: FileDescriptor{
+			ID:              id,
+			DisplayName:     fileName(req.DisplayName, src.Path, id, ext),
+			URL:             s.mediaURL(id),
+			ParentFolderID:  parent,
+			SizeInBytes:     "0",
+			Private:         req.Private,
+			MediaType:       mediaImage,
+			OperationStatus: statusPending,
+			SourceURL:       req.URL,
+			Labels:          labels,
+			CreatedDate:     now,
+			UpdatedDate:     now,
+			State:           "OK",
+		},
+	}, nil
+}
+
+// guessExt is the id extension an import request implies, or "".
+func guessExt(mimeType, displayName, srcPath string) string {
+	byMime := map[string]string{"image/jpeg": "jpg", "image/jpg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+	if ext, ok := byMime[strings.ToLower(mimeType)]; ok {
+		return ext
+	}
+	for _, p := range []string{displayName, srcPath} {
+		switch ext := strings.ToLower(strings.TrimPrefix(path.Ext(p), ".")); ext {
+		case "jpg", "jpeg", "png", "gif", "webp":
+			return ext
+		}
+	}
+	return ""
 }
 
 // validateImport checks an import request and returns the URL to fetch.
@@ -174,73 +231,49 @@ func (s *Server) fetch(ctx context.Context, src *url.URL, headers map[string]str
 	return data, nil
 }
 
-// imageFile makes a READY file from image bytes; its id is random.
-func (s *Server) imageFile(instanceID string, data []byte, displayName, srcPath string) (*mediaFile, error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("decode image: %w", err)
-	}
-	prefix, err := s.filePrefix(instanceID)
-	if err != nil {
-		return nil, err
-	}
-	ext := map[string]string{"png": "png", "jpeg": "jpg", "gif": "gif"}[format]
-	id := prefix + "_" + randomHex(16) + "~mv2." + ext
-	return s.readyFile(instanceID, id, data, "image/"+format, cfg.Width, cfg.Height, fileName(displayName, srcPath, id, ext)), nil
-}
-
-// readyFile builds the descriptor of a READY image file.
+// readyFile builds a READY image file, as seeding adds them.
 func (s *Server) readyFile(instanceID, id string, data []byte, contentType string, width, height int, name string) *mediaFile {
 	now := timestamp(s.now())
-	sum := md5.Sum(data)
-	size := strconv.Itoa(len(data))
-	u := s.mediaURL(id)
-	return &mediaFile{
-		instanceID:  instanceID,
-		data:        data,
-		contentType: contentType,
-		width:       width,
-		height:      height,
-		desc: FileDescriptor{
-			ID:              id,
-			DisplayName:     name,
-			URL:             u,
-			ParentFolderID:  rootFolder,
-			Hash:            hex.EncodeToString(sum[:]),
-			SizeInBytes:     size,
-			MediaType:       mediaImage,
-			Media:           &FileMedia{Image: &ImageMedia{Image: MediaImage{ID: id, URL: u, Height: height, Width: width, Filename: name, SizeInBytes: size}}},
-			OperationStatus: statusReady,
-			ThumbnailURL:    u,
-			Labels:          []string{},
-			CreatedDate:     now,
-			UpdatedDate:     now,
-			State:           "OK",
-		},
-	}
-}
-
-// failedFile is what an import that could not be processed leaves behind.
-func (s *Server) failedFile(instanceID, displayName, srcPath string) *mediaFile {
-	now := timestamp(s.now())
-	prefix, _ := s.filePrefix(instanceID)
-	id := prefix + "_" + randomHex(16)
-	return &mediaFile{
+	f := &mediaFile{
 		instanceID: instanceID,
 		desc: FileDescriptor{
-			ID:              id,
-			DisplayName:     fileName(displayName, srcPath, id, ""),
-			URL:             s.mediaURL(id),
-			ParentFolderID:  rootFolder,
-			SizeInBytes:     "0",
-			MediaType:       mediaImage,
-			OperationStatus: statusFailed,
-			Labels:          []string{},
-			CreatedDate:     now,
-			UpdatedDate:     now,
-			State:           "OK",
+			ID:             id,
+			DisplayName:    name,
+			URL:            s.mediaURL(id),
+			ParentFolderID: rootFolder,
+			MediaType:      mediaImage,
+			Labels:         []string{},
+			CreatedDate:    now,
+			State:          "OK",
 		},
 	}
+	s.makeReady(f, data, contentType, width, height)
+	return f
+}
+
+// makeReady turns f into a READY image holding data.
+func (s *Server) makeReady(f *mediaFile, data []byte, contentType string, width, height int) {
+	sum := md5.Sum(data)
+	size := strconv.Itoa(len(data))
+	u := s.mediaURL(f.desc.ID)
+	f.data, f.contentType, f.width, f.height = data, contentType, width, height
+	f.desc.Hash = hex.EncodeToString(sum[:])
+	f.desc.SizeInBytes = size
+	f.desc.Media = &FileMedia{Image: &ImageMedia{Image: MediaImage{
+		ID: f.desc.ID, URL: u, Height: height, Width: width, Filename: f.desc.DisplayName, SizeInBytes: size,
+	}}}
+	f.desc.OperationStatus = statusReady
+	f.desc.ThumbnailURL = u
+	f.desc.UpdatedDate = timestamp(s.now())
+}
+
+// decodeImage reads the size and content type of PNG, JPEG or GIF bytes.
+func decodeImage(data []byte) (width, height int, contentType string, err error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("decode image: %w", err)
+	}
+	return cfg.Width, cfg.Height, "image/" + format, nil
 }
 
 // fileName picks the display name: the given one, else the source file's
@@ -353,15 +386,20 @@ func (s *Server) getFiles(w http.ResponseWriter, r *http.Request, c caller) {
 // Any transform path after the id serves the original bytes.
 func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("fileId")
+	var data []byte
+	var contentType, hash string
 	s.mu.Lock()
-	f, ok := s.files[id]
+	if f, ok := s.files[id]; ok {
+		// A file's bytes are set once, when it becomes READY.
+		data, contentType, hash = f.data, f.contentType, f.desc.Hash
+	}
 	s.mu.Unlock()
-	if !ok || f.data == nil {
+	if data == nil {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", f.contentType)
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	w.Header().Set("ETag", `"`+f.desc.Hash+`"`)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.data))
+	w.Header().Set("ETag", `"`+hash+`"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 }

@@ -60,6 +60,28 @@ func (zeroes) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// waitSettled polls the file until it is no longer PENDING.
+func (e *env) waitSettled(t *testing.T, tok, id string) wixsim.FileDescriptor {
+	t.Helper()
+	var got fileResp
+	waitFor(t, "file "+id+" to leave PENDING", func() bool {
+		e.mustDo(t, "GET", "/site-media/v1/files/"+id, tok, nil, &got)
+		return got.File.OperationStatus != "PENDING"
+	})
+	return got.File
+}
+
+// importPending imports url and checks the answer is PENDING without media.
+func (e *env) importPending(t *testing.T, tok string, body map[string]any) wixsim.FileDescriptor {
+	t.Helper()
+	var r fileResp
+	e.mustDo(t, "POST", "/site-media/v1/files/import", tok, body, &r)
+	if r.File.OperationStatus != "PENDING" || r.File.Media != nil || r.File.ID == "" {
+		t.Fatalf("import answered %+v, want PENDING without media", r.File)
+	}
+	return r.File
+}
+
 func TestImportFile(t *testing.T) {
 	t.Parallel()
 	e := start(t)
@@ -80,19 +102,17 @@ func TestImportFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			body := map[string]any{"url": tt.url, "displayName": tt.displayName,
-				"externalInfo": map[string]any{"origin": testAppID, "externalIds": []string{"mastodon:1"}}}
-			var r fileResp
-			e.mustDo(t, "POST", "/site-media/v1/files/import", tok, body, &r)
-			f := r.File
+			pending := e.importPending(t, tok, map[string]any{"url": tt.url, "displayName": tt.displayName,
+				"externalInfo": map[string]any{"origin": testAppID, "externalIds": []string{"mastodon:1"}}})
+			if !idPattern.MatchString(pending.ID) {
+				t.Fatalf("id %q does not look like a Wix media id", pending.ID)
+			}
+			if pending.DisplayName != tt.wantName || pending.SourceURL != tt.url || pending.SiteID == "" {
+				t.Fatalf("pending file = %+v, want displayName %q", pending, tt.wantName)
+			}
+			f := e.waitSettled(t, tok, pending.ID)
 			if f.OperationStatus != "READY" || f.MediaType != "IMAGE" || f.State != "OK" || f.SourceURL != tt.url {
 				t.Fatalf("file = %+v", f)
-			}
-			if !idPattern.MatchString(f.ID) {
-				t.Fatalf("id %q does not look like a Wix media id", f.ID)
-			}
-			if f.DisplayName != tt.wantName {
-				t.Fatalf("displayName = %q, want %q", f.DisplayName, tt.wantName)
 			}
 			if f.Media == nil || f.Media.Image == nil {
 				t.Fatalf("READY file without media: %+v", f)
@@ -126,12 +146,8 @@ func TestImportFile(t *testing.T) {
 			}
 
 			var got fileResp
-			e.mustDo(t, "GET", "/site-media/v1/files/"+f.ID, tok, nil, &got)
-			if got.File.ID != f.ID || got.File.OperationStatus != "READY" {
-				t.Fatalf("get file = %+v", got.File)
-			}
 			e.mustDo(t, "GET", "/site-media/v1/files/get-file-by-id?fileId="+f.ID, tok, nil, &got)
-			if got.File.ID != f.ID {
+			if got.File.ID != f.ID || got.File.OperationStatus != "READY" {
 				t.Fatalf("get-file-by-id = %+v", got.File)
 			}
 		})
@@ -139,12 +155,11 @@ func TestImportFile(t *testing.T) {
 
 	t.Run("url params and headers reach the source", func(t *testing.T) {
 		t.Parallel()
-		var r fileResp
-		e.mustDo(t, "POST", "/site-media/v1/files/import", tok, map[string]any{
+		f := e.importPending(t, tok, map[string]any{
 			"url": src.URL + "/photo.jpg", "urlParams": map[string]string{"token": "s3"}, "urlHeaders": map[string]string{"X-Need": "s3"},
-		}, &r)
-		if r.File.OperationStatus != "READY" {
-			t.Fatalf("file = %+v", r.File)
+		})
+		if got := e.waitSettled(t, tok, f.ID); got.OperationStatus != "READY" {
+			t.Fatalf("file = %+v", got)
 		}
 	})
 
@@ -153,21 +168,22 @@ func TestImportFile(t *testing.T) {
 		{"missing source", src.URL + "/gone.png"},
 		{"over 25 MiB", src.URL + "/huge.png"},
 		{"refused by the source", src.URL + "/photo.jpg?token=wrong"},
+		{"unreachable host", "http://127.0.0.1:1/photo.png"},
 	}
 	g, _ := e.seedGallery(t, "import-target", 0)
 	for _, tt := range failing {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var r fileResp
 			body := map[string]any{"url": tt.url}
 			if tt.name == "refused by the source" {
 				body["urlHeaders"] = map[string]string{"X-Need": "right"}
 			}
-			e.mustDo(t, "POST", "/site-media/v1/files/import", tok, body, &r)
-			if r.File.OperationStatus != "FAILED" || r.File.Media != nil {
-				t.Fatalf("file = %+v, want FAILED without media", r.File)
+			pending := e.importPending(t, tok, body)
+			f := e.waitSettled(t, tok, pending.ID)
+			if f.OperationStatus != "FAILED" || f.Media != nil {
+				t.Fatalf("file = %+v, want FAILED without media", f)
 			}
-			we := e.expectError(t, "POST", "/pro-gallery/v2/galleries/"+g.ID+"/items", tok, imageItem(r.File.ID, "x"), http.StatusBadRequest)
+			we := e.expectError(t, "POST", "/pro-gallery/v2/galleries/"+g.ID+"/items", tok, imageItem(f.ID, "x"), http.StatusBadRequest)
 			if !hasViolation(we, "item.image.imageInfo.id") {
 				t.Fatalf("a FAILED file was accepted in an item: %+v", we)
 			}

@@ -101,7 +101,7 @@ type FileDescriptor struct {
 	SizeInBytes     string     `json:"sizeInBytes"`
 	Private         bool       `json:"private"`
 	MediaType       string     `json:"mediaType"`
-	Media           *FileMedia `json:"media"`
+	Media           *FileMedia `json:"media,omitempty"`
 	OperationStatus string     `json:"operationStatus"`
 	SourceURL       string     `json:"sourceUrl,omitempty"`
 	ThumbnailURL    string     `json:"thumbnailUrl"`
@@ -145,15 +145,18 @@ type Stats struct {
 	Calls map[string]int64 `json:"calls"`
 	// RateLimited counts calls answered 429.
 	RateLimited int64 `json:"rateLimited"`
-	// WebhooksQueued counts events put on the delivery queue.
+	// WebhooksQueued counts deliveries put on the queue: one per event,
+	// plus the copies Faults.Duplicate adds.
 	WebhooksQueued int64 `json:"webhooksQueued"`
-	// WebhooksDelivered counts events the receiver answered 200.
+	// WebhooksDelivered counts deliveries the receiver answered 200.
 	WebhooksDelivered int64 `json:"webhooksDelivered"`
 	// WebhookAttemptsFailed counts delivery attempts that did not get 200 in time.
 	WebhookAttemptsFailed int64 `json:"webhookAttemptsFailed"`
-	// WebhooksDropped counts events given up after the last retry.
+	// WebhooksDropped counts deliveries given up after the last retry.
 	WebhooksDropped int64 `json:"webhooksDropped"`
-	// WebhooksPending is the number of events queued, scheduled for a retry
-	// or in flight right now.
+	// WebhooksPending is the number of deliveries queued, scheduled for a
+	// retry or in flight right now.
 	WebhooksPending int `json:"webhooksPending"`
+	// ImportsPending is the number of imports still PENDING.
+	ImportsPending int `json:"importsPending"`
 }

@@ -133,3 +133,39 @@ func TestConcurrentChanges(t *testing.T) {
 		t.Fatalf("%d webhooks, want %d", n, workers*each)
 	}
 }
+
+func TestRateLimitedCallHasNoEffect(t *testing.T) {
+	t.Parallel()
+	rc := startReceiver(t, nil)
+	e := start(t, withWebhooks(rc.url), withRateLimit(2))
+	g, photo := e.seedGallery(t, "limited", 1)
+	tok := e.appToken(t, siteA)
+	base := "/pro-gallery/v2/galleries/" + g.ID
+	e.mustDo(t, "GET", base, tok, nil, nil)
+	e.mustDo(t, "GET", base, tok, nil, nil)
+
+	calls := []struct {
+		name, method, path string
+		body               any
+	}{
+		{"create item", "POST", base + "/items", imageItem(photo.ID, "refused")},
+		{"import", "POST", "/site-media/v1/files/import", map[string]any{"url": e.base + "/_sandbox/images/refused.png"}},
+		{"delete gallery", "DELETE", base, nil},
+	}
+	for _, c := range calls {
+		we := e.expectError(t, c.method, c.path, tok, c.body, http.StatusTooManyRequests)
+		if we.Details.ApplicationError == nil || we.Details.ApplicationError.Code != "RESOURCE_EXHAUSTED" {
+			t.Fatalf("%s: 429 body = %+v", c.name, we)
+		}
+	}
+	items, err := e.srv.Items(siteA, g.ID)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("gallery after refused calls: %d items, %v; want it untouched", len(items), err)
+	}
+	drain(t, e.srv)
+	if st := e.srv.Stats(siteA); st.WebhooksQueued != 0 || st.ImportsPending != 0 || st.RateLimited != 3 || len(rc.hooks()) != 0 {
+		t.Fatalf("refused calls left traces: stats %+v, %d webhooks", st, len(rc.hooks()))
+	}
+	e.clock.Advance(61 * time.Second)
+	e.mustDo(t, "POST", base+"/items", tok, imageItem(photo.ID, "later"), nil)
+}

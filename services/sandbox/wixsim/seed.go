@@ -11,13 +11,15 @@ import (
 // The methods in this file seed and inspect state directly. They send no
 // webhooks and do not count as API calls.
 
-// AddSite installs the app on a site. Adding a site again keeps its content
-// and updates the owner.
+// AddSite installs the app on a site without sending AppInstalled. Adding
+// a site again keeps its content, updates the owner and installs the app
+// again if it was removed.
 func (s *Server) AddSite(instanceID, ownerUserID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, ok := s.sites[instanceID]; ok {
 		st.ownerUserID = ownerUserID
+		st.installed = true
 		return
 	}
 	s.sites[instanceID] = newSite(instanceID, ownerUserID)

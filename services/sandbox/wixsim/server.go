@@ -1,8 +1,11 @@
 // Package wixsim emulates the parts of the Wix REST API that gallerysync
 // uses: OAuth client-credentials tokens, Pro Gallery v2, Media Manager
-// (import and file descriptors), static media URLs, per-instance rate limits
-// and signed webhook delivery with Wix's retry policy. It follows the
-// documented contracts, including error bodies, paging limits and 429s.
+// (imports that go PENDING, then READY or FAILED, and file descriptors),
+// static media URLs, per-instance rate limits, app install and removal, and
+// signed webhook delivery with Wix's retry policy (Pro Gallery, File Ready
+// and Failed, AppInstalled and AppRemoved), with delivery faults on demand.
+// It follows the documented contracts, including error bodies, paging
+// limits and 429s.
 package wixsim
 
 import (
@@ -54,6 +57,10 @@ type Config struct {
 	// Retry is the delay before each retry of a failed delivery; nil means
 	// DefaultRetry. Tests pass compressed schedules.
 	Retry []time.Duration
+	// MediaReadyAfter is how long an import stays PENDING before the worker
+	// fetches its source and makes it READY or FAILED; 0 processes it at
+	// once. The sandbox command defaults to DefaultMediaReadyAfter.
+	MediaReadyAfter time.Duration
 	// HTTPClient delivers webhooks and fetches imported files; nil means a
 	// fresh client.
 	HTTPClient *http.Client
@@ -72,13 +79,17 @@ type Server struct {
 	client  *http.Client
 	limiter *limiter
 	stats   *statsBook
-	queue   *queue
+	queue   *schedule[*delivery]
+	imports *schedule[*importJob]
+	faults  atomic.Pointer[Faults]
 	running atomic.Bool
 
 	mu     sync.Mutex
 	sites  map[string]*site
 	files  map[string]*mediaFile
 	tokens map[string]token
+	// queued numbers deliveries in queueing order (for Faults.Reorder).
+	queued uint64
 }
 
 // New checks cfg and builds a Server with no sites.
@@ -104,6 +115,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("new wix emulator: negative retry delay %v: %w", d, ErrInvalid)
 		}
 	}
+	if cfg.MediaReadyAfter < 0 {
+		return nil, fmt.Errorf("new wix emulator: negative media ready delay %v: %w", cfg.MediaReadyAfter, ErrInvalid)
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -123,7 +137,8 @@ func New(cfg Config) (*Server, error) {
 		client:  client,
 		limiter: newLimiter(cfg.RateLimitPerMinute, time.Minute),
 		stats:   newStatsBook(),
-		queue:   newQueue(),
+		queue:   newSchedule[*delivery](),
+		imports: newSchedule[*importJob](),
 		sites:   map[string]*site{},
 		files:   map[string]*mediaFile{},
 		tokens:  map[string]token{},
@@ -141,6 +156,10 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.routeMedia(mux)
 	mux.HandleFunc("POST /_sandbox/owner-token", s.handleOwnerToken)
+	mux.HandleFunc("POST /_sandbox/apps/install", s.handleInstall)
+	mux.HandleFunc("POST /_sandbox/apps/remove", s.handleRemove)
+	mux.HandleFunc("GET /_sandbox/faults", s.handleGetFaults)
+	mux.HandleFunc("POST /_sandbox/faults", s.handleFaults)
 	mux.HandleFunc("GET /_sandbox/images/{name}", s.handleImage)
 	mux.HandleFunc("GET /_sandbox/stats", s.handleStats)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -149,14 +168,18 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// Run delivers webhooks until ctx is done and returns once the worker has
-// stopped. Deliveries still queued stay queued.
+// Run delivers webhooks and processes imports until ctx is done, and
+// returns once its workers have stopped. Deliveries and imports still
+// queued stay queued (imports PENDING) for the next Run.
 func (s *Server) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return ErrRunning
 	}
 	defer s.running.Store(false)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.runImports(ctx) })
 	s.deliverLoop(ctx)
+	wg.Wait()
 	return nil
 }
 

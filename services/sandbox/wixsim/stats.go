@@ -66,7 +66,8 @@ func (b *statsBook) snapshot(instanceID string) Stats {
 // Stats returns the counters of a site; an unknown site has all zeros.
 func (s *Server) Stats(instanceID string) Stats {
 	st := s.stats.snapshot(instanceID)
-	st.WebhooksPending = s.queue.pending(instanceID)
+	st.WebhooksPending = s.queue.count(func(d *delivery) bool { return d.instanceID == instanceID })
+	st.ImportsPending = s.pendingImports(instanceID)
 	return st
 }
 

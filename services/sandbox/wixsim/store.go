@@ -8,12 +8,15 @@ import (
 	"time"
 )
 
-// site is one app instance: a Wix site with the app installed.
+// site is one app instance: a Wix site and whether the app is installed
+// on it. A site whose app was removed keeps its content (it is the site's,
+// not the app's) but gets no tokens and sends no webhooks.
 type site struct {
 	instanceID  string
 	ownerUserID string
 	siteID      string
 	filePrefix  string
+	installed   bool
 	galleries   map[string]*gallery
 	seq         int64
 }
@@ -43,6 +46,7 @@ func newSite(instanceID, ownerUserID string) *site {
 		ownerUserID: ownerUserID,
 		siteID:      h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32],
 		filePrefix:  h[32:38],
+		installed:   true,
 		galleries:   map[string]*gallery{},
 	}
 }
@@ -143,9 +147,7 @@ func (s *Server) change(instanceID string, who *identity, f func(st *site) ([]do
 		return err
 	}
 	if who != nil {
-		for _, ev := range events {
-			s.enqueue(instanceID, *who, ev)
-		}
+		s.enqueue(st, *who, events)
 	}
 	return nil
 }
@@ -166,6 +168,14 @@ func (s *Server) hasSite(instanceID string) bool {
 	defer s.mu.Unlock()
 	_, ok := s.sites[instanceID]
 	return ok
+}
+
+// isInstalled reports whether the app is installed on the instance.
+func (s *Server) isInstalled(instanceID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.sites[instanceID]
+	return ok && st.installed
 }
 
 // lookupGallery finds a gallery of the site.
