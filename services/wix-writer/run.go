@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"gallerysync.dev/libs/bus"
+	"gallerysync.dev/libs/flagenv"
+	"gallerysync.dev/libs/telemetry"
+	"gallerysync.dev/libs/throttle"
+	"gallerysync.dev/libs/wix"
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
+	"gallerysync.dev/services/wix-writer/writer"
+)
+
+// serviceName is how this service reports itself in traces and logs.
+const serviceName = "wix-writer"
+
+// config is everything the process is configured with.
+type config struct {
+	Writer    writer.Config
+	Bus       bus.Config
+	Telemetry telemetry.Config
+	// HTTPAddr serves /healthz, /readyz and /metrics.
+	HTTPAddr string
+}
+
+// registerFlags binds c to fs.
+func (c *config) registerFlags(fs *flag.FlagSet) {
+	c.Writer.RegisterFlags(fs)
+	c.Bus.RegisterFlags(fs)
+	c.Telemetry.RegisterFlags(fs)
+	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8083", "address of the /healthz, /readyz and /metrics server")
+}
+
+// validate reports the first problem with c.
+func (c config) validate() error {
+	if err := c.Writer.Validate(); err != nil {
+		return err
+	}
+	if err := c.Bus.Validate(); err != nil {
+		return err
+	}
+	if err := c.Telemetry.Validate(); err != nil {
+		return err
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return fmt.Errorf("http addr %q: %w", c.HTTPAddr, err)
+	}
+	return nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string) error {
+	cfg := config{Telemetry: telemetry.Config{ServiceName: serviceName}}
+	fs := flag.NewFlagSet(serviceName, flag.ContinueOnError)
+	cfg.registerFlags(fs)
+	if err := flagenv.Parse(fs, args, getenv); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+
+	tel, err := telemetry.New(ctx, cfg.Telemetry, os.Stderr)
+	if err != nil {
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	log := tel.Logger()
+	defer shutdown(log, "telemetry", cfg.Writer.ShutdownTimeout, tel.Shutdown)
+
+	b, err := bus.Connect(ctx, cfg.Bus,
+		bus.WithName(serviceName),
+		bus.WithLogger(log),
+		bus.WithTracerProvider(tel.TracerProvider()),
+		bus.WithMeterProvider(tel.MeterProvider()))
+	if err != nil {
+		return fmt.Errorf("bus: %w", err)
+	}
+	defer shutdown(log, "bus", cfg.Writer.ShutdownTimeout, func(context.Context) error { return b.Close() })
+	if err := b.EnsureStreams(ctx); err != nil {
+		return fmt.Errorf("bus: %w", err)
+	}
+
+	conn, err := grpc.NewClient(cfg.Writer.MappingAddr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+			otelgrpc.WithTracerProvider(tel.TracerProvider()),
+			otelgrpc.WithMeterProvider(tel.MeterProvider()))))
+	if err != nil {
+		return fmt.Errorf("mapping client: %w", err)
+	}
+	defer shutdown(log, "mapping connection", cfg.Writer.ShutdownTimeout, func(context.Context) error { return conn.Close() })
+	mapping := gsv1.NewMappingServiceClient(conn)
+
+	// Wix's limit is per app instance and shared by every replica, so the
+	// bucket lives in the mapping service.
+	limit, period := throttle.Wix()
+	client, err := wix.NewClient(cfg.Writer.Wix,
+		wix.WithLimiter(throttle.NewShared(mapping, throttle.BucketWix, limit, period)),
+		wix.WithLogger(log))
+	if err != nil {
+		return err
+	}
+
+	w, err := writer.New(cfg.Writer, writer.Deps{
+		Bus:     b,
+		Mapping: mapping,
+		Wix:     client,
+		Logger:  log,
+		Meter:   tel.MeterProvider(),
+		Tracer:  tel.TracerProvider(),
+	})
+	if err != nil {
+		return err
+	}
+
+	srv, err := startHTTP(cfg.HTTPAddr, b, tel.MetricsHandler(), log)
+	if err != nil {
+		return err
+	}
+	defer shutdown(log, "http server", cfg.Writer.ShutdownTimeout, srv.stop)
+
+	// Run returns once ctx is done and the consumers have stopped; the
+	// deferred steps then close the HTTP server, the mapping connection,
+	// the bus and telemetry, in that order.
+	return w.Run(ctx)
+}
+
+// shutdown runs one shutdown step with its own deadline and logs a failure.
+func shutdown(log *slog.Logger, what string, timeout time.Duration, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := stop(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("shutdown", slog.String("component", what), slog.Any("error", err))
+	}
+}
