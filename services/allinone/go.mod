@@ -21,6 +21,7 @@ require (
 	gallerysync.dev/services/mapping v0.0.0-00010101000000-000000000000
 	gallerysync.dev/services/platform-writer v0.0.0-00010101000000-000000000000
 	gallerysync.dev/services/sandbox v0.0.0-00010101000000-000000000000
+	gallerysync.dev/services/wix-writer v0.0.0-00010101000000-000000000000
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/nats-io/nats-server/v2 v2.15.2
 	google.golang.org/grpc v1.85.0
@@ -74,3 +75,5 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace gallerysync.dev/services/wix-writer => ../wix-writer

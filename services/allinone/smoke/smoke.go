@@ -23,6 +23,8 @@ type Target struct {
 	MastodonBaseURL   string `json:"mastodon_base_url"`
 	MastodonAccountID string `json:"mastodon_account_id"`
 	MastodonToken     string `json:"mastodon_token"`
+	ConnectionID      string `json:"connection_id"`
+	NATSURL           string `json:"nats_url"`
 }
 
 // Check is one observation with its verdict.

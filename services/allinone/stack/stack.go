@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,8 @@ func (s *Stack) start(ctx context.Context) error {
 		KeyFile:        filepath.Join(cfg.DataDir, "wix-app-key.pem"),
 		MastodonLimits: cfg.MastodonLimits,
 		WixRateLimit:   200,
+		// Imports are PENDING first, as on Wix, so the writers' waiting is exercised.
+		MediaReadyAfter: 300 * time.Millisecond,
 	}
 	if s.sandbox, err = sandbox.New(sbCfg, s.logger.With("component", "sandbox")); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
@@ -106,12 +109,13 @@ func (s *Stack) start(ctx context.Context) error {
 		RedisAddr:       cfg.RedisAddr,
 		SecretKey:       secret,
 		ShutdownTimeout: cfg.ShutdownTimeout,
-	}, s.logger.With("component", "mapping"))
+	}, s.logger.With("component", "mapping"), grpc.StatsHandler(s.tel.GRPCServerHandler()))
 	if err != nil {
 		return fmt.Errorf("mapping: %w", err)
 	}
 	s.group.start(ctx, "mapping", mappingSrv.Run)
-	if s.conn, err = grpc.NewClient(mappingSrv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+	if s.conn, err = grpc.NewClient(mappingSrv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(s.tel.GRPCClientHandler())); err != nil {
 		return fmt.Errorf("mapping client: %w", err)
 	}
 	mappingClient := gsv1.NewMappingServiceClient(s.conn)
@@ -133,6 +137,8 @@ func (s *Stack) start(ctx context.Context) error {
 	}
 
 	sandboxHost := strings.TrimPrefix(s.sandbox.BaseURL(), "http://")
+	// Every call to a remote API is a client span of the change's trace.
+	httpClient := &http.Client{Transport: s.tel.HTTPTransport(nil), Timeout: time.Minute}
 	w, err := writer.New(writer.Config{
 		Platform:          "mastodon",
 		Durable:           "platform-writer-mastodon",
@@ -146,15 +152,20 @@ func (s *Stack) start(ctx context.Context) error {
 	}, writer.Deps{
 		Bus:     s.bus,
 		Mapping: mappingClient,
-		Adapter: mastodon.New(media.NewFetcher([]string{sandboxHost})),
-		Logger:  s.logger.With("component", "platform-writer"),
-		Meter:   s.tel.MeterProvider(),
-		Tracer:  s.tel.TracerProvider(),
+		Adapter: mastodon.New(media.NewFetcher([]string{sandboxHost}, media.WithHTTPClient(httpClient)),
+			mastodon.WithHTTPClient(httpClient)),
+		Logger: s.logger.With("component", "platform-writer"),
+		Meter:  s.tel.MeterProvider(),
+		Tracer: s.tel.TracerProvider(),
 	})
 	if err != nil {
 		return fmt.Errorf("platform-writer: %w", err)
 	}
 	s.group.start(ctx, "platform-writer-mastodon", w.Run)
+
+	if err := s.startWixWriter(ctx, mappingClient, sandboxHost, httpClient, seed); err != nil {
+		return err
+	}
 
 	ing, err := ingress.New(ingress.Config{
 		HTTPAddr:        cfg.IngressAddr,
@@ -254,3 +265,7 @@ func writeDemo(path string, d Demo) error {
 	}
 	return nil
 }
+
+// Bus is the stack's connection to JetStream, for tests that publish as a
+// platform watcher would.
+func (s *Stack) Bus() *bus.Bus { return s.bus }

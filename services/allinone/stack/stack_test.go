@@ -55,6 +55,8 @@ func target(d Demo) smoke.Target {
 		MastodonBaseURL:   d.MastodonBaseURL,
 		MastodonAccountID: d.MastodonAccountID,
 		MastodonToken:     d.MastodonToken,
+		ConnectionID:      d.ConnectionID,
+		NATSURL:           d.NATSURL,
 	}
 }
 
@@ -75,5 +77,27 @@ func TestWixEditReachesMastodon(t *testing.T) {
 	}
 	if !rep.Passed() {
 		t.Fatal("smoke checks failed")
+	}
+}
+
+// TestPlatformChangeReachesWix drives the other direction: a photo posted,
+// edited and deleted on Mastodon (reported on the bus as its watcher does)
+// becomes, changes and leaves a Pro Gallery item, and none of the Wix
+// webhooks our writes cause is written back to Mastodon.
+func TestPlatformChangeReachesWix(t *testing.T) {
+	s := startStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := smoke.RunPlatformToWix(ctx, target(s.Demo()), smoke.BusPublisher(s.Bus()), smoke.Options{
+		Within: 5 * time.Second, Settle: time.Second, Nonce: fmt.Sprint(time.Now().UnixNano()),
+	})
+	for _, c := range rep.Checks {
+		t.Logf("%-22s ok=%v %s", c.Name, c.OK, c.Detail)
+	}
+	if err != nil {
+		t.Fatalf("platform to wix: %v", err)
+	}
+	if !rep.Passed() {
+		t.Fatal("platform to wix checks failed")
 	}
 }

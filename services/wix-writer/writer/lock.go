@@ -16,6 +16,9 @@ import (
 // releaseTimeout bounds giving a lease back, also during shutdown.
 const releaseTimeout = 5 * time.Second
 
+// firstLockPoll is the first pause before asking again for a busy item lock.
+const firstLockPoll = 10 * time.Millisecond
+
 // lease is a held item lock. Its ctx is cancelled when the lease is lost,
 // so work stops once another writer may have taken over the item.
 type lease struct {
@@ -33,6 +36,7 @@ func (w *Writer) lock(ctx context.Context, tenant, key string) (*lease, error) {
 	req := &gsv1.AcquireLockRequest{TenantId: tenant, Key: key, Owner: owner, Ttl: durationpb.New(w.cfg.LockTTL)}
 	deadline := time.NewTimer(w.cfg.LockTTL)
 	defer deadline.Stop()
+	pause := firstLockPoll
 	for {
 		resp, err := w.mapping.AcquireLock(ctx, req)
 		if err != nil {
@@ -41,7 +45,10 @@ func (w *Writer) lock(ctx context.Context, tenant, key string) (*lease, error) {
 		if resp.GetAcquired() {
 			break
 		}
-		wait := time.NewTimer(jitter(shortRetry))
+		// Most holders finish within milliseconds (the other writer
+		// dropping an echo), so start polling fast and slow down.
+		wait := time.NewTimer(jitter(pause))
+		pause = min(2*pause, shortRetry)
 		select {
 		case <-ctx.Done():
 			wait.Stop()
