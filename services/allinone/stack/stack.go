@@ -269,3 +269,6 @@ func writeDemo(path string, d Demo) error {
 // Bus is the stack's connection to JetStream, for tests that publish as a
 // platform watcher would.
 func (s *Stack) Bus() *bus.Bus { return s.bus }
+
+// Mapping is a client of the stack's mapping service, for tests.
+func (s *Stack) Mapping() gsv1.MappingServiceClient { return gsv1.NewMappingServiceClient(s.conn) }

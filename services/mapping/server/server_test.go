@@ -20,6 +20,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"gallerysync.dev/libs/testkit"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
@@ -212,6 +213,13 @@ func TestServerWithRedis(t *testing.T) {
 	if _, err := client.GetTenant(ctx, &gsv1.GetTenantRequest{TenantId: "t1"}); err != nil {
 		t.Fatal(err)
 	}
+	link, err := client.PutLink(ctx, &gsv1.PutLinkRequest{Link: &gsv1.Link{TenantId: "t1", LinkId: "l1", GalleryId: "g1", ConnectionId: "c1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PutCursor(ctx, &gsv1.PutCursorRequest{TenantId: "t1", Key: "watch:c1", Value: "109876"}); err != nil {
+		t.Fatal(err)
+	}
 
 	steps := []struct {
 		name   string
@@ -239,6 +247,16 @@ func TestServerWithRedis(t *testing.T) {
 			}
 		})
 	}
+	t.Run("watcher state survives the restart", func(t *testing.T) {
+		cursor, err := client.GetCursor(ctx, &gsv1.GetCursorRequest{TenantId: "t1", Key: "watch:c1"})
+		if err != nil || cursor.Value != "109876" {
+			t.Fatalf("cursor after the Redis restart: %v, %v; want 109876", cursor, err)
+		}
+		scan, err := client.ScanLinks(ctx, &gsv1.ScanLinksRequest{})
+		if err != nil || len(scan.Links) != 1 || !proto.Equal(scan.Links[0], link.Link) {
+			t.Fatalf("scan after the Redis restart: %v, %v; want only %v", scan, err, link.Link)
+		}
+	})
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

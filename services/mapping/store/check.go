@@ -180,3 +180,22 @@ func CheckIntent(in *gsv1.Intent) error {
 	}
 	return nil
 }
+
+// MaxCursorLen is the longest cursor value in bytes: a feed position (an id,
+// a timestamp, a continuation token), never a payload.
+const MaxCursorLen = 4096
+
+// CheckCursor validates a cursor before it is stored. The value is opaque to
+// the service: any valid UTF-8 of at most MaxCursorLen bytes, empty included.
+func CheckCursor(tenantID, key, value string) error {
+	if err := firstErr(CheckID("tenant_id", tenantID), CheckKey("key", key)); err != nil {
+		return err
+	}
+	if len(value) > MaxCursorLen {
+		return fmt.Errorf("%w value: %d bytes, at most %d allowed", ErrInvalid, len(value), MaxCursorLen)
+	}
+	if !utf8.ValidString(value) {
+		return fmt.Errorf("%w value: not valid UTF-8", ErrInvalid)
+	}
+	return nil
+}

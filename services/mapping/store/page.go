@@ -6,15 +6,23 @@ import (
 	"strings"
 )
 
-// Page sizes of ListItems.
+// Page sizes of ListItems and ScanLinks.
 const (
 	DefaultPageSize = 100
 	MaxPageSize     = 1000
 )
 
-// tokenPrefix versions the token format so it can change without old tokens
-// being misread.
-const tokenPrefix = "p1:"
+// The prefixes version each token format, so it can change without old
+// tokens being misread, and keep a token of one call from being taken by
+// another.
+const (
+	tokenPrefix     = "p1:"
+	scanTokenPrefix = "s1:"
+)
+
+// scanTokenSep separates tenant and link id in a scan token; ids never
+// contain control characters, so it cannot occur inside one.
+const scanTokenSep = "\x00"
 
 // PageSize turns a requested page size into the one to use.
 func PageSize(requested int) (int, error) {
@@ -42,7 +50,47 @@ func ParsePageToken(token string) (string, error) {
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || !strings.HasPrefix(string(raw), tokenPrefix) || len(raw) == len(tokenPrefix) {
-		return "", fmt.Errorf("%w page_token: not a token this service issued", ErrInvalid)
+		return "", errForeignToken()
 	}
 	return string(raw[len(tokenPrefix):]), nil
+}
+
+func errForeignToken() error {
+	return fmt.Errorf("%w page_token: not a token this service issued", ErrInvalid)
+}
+
+// LinkPosition is where a link scan stands: after the link (TenantID,
+// LinkID). The zero position is the start.
+type LinkPosition struct {
+	TenantID string
+	LinkID   string
+}
+
+// Start reports whether p is the start of a scan.
+func (p LinkPosition) Start() bool { return p.TenantID == "" }
+
+// ScanToken is the opaque token of the scan page after the link (tenantID, linkID).
+func ScanToken(tenantID, linkID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(scanTokenPrefix + tenantID + scanTokenSep + linkID))
+}
+
+// ParseScanToken returns the position a scan page starts after (the zero
+// position for the first page).
+func ParseScanToken(token string) (LinkPosition, error) {
+	if token == "" {
+		return LinkPosition{}, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return LinkPosition{}, errForeignToken()
+	}
+	rest, ok := strings.CutPrefix(string(raw), scanTokenPrefix)
+	if !ok {
+		return LinkPosition{}, errForeignToken()
+	}
+	tenant, link, ok := strings.Cut(rest, scanTokenSep)
+	if !ok || CheckID("tenant_id", tenant) != nil || CheckID("link_id", link) != nil {
+		return LinkPosition{}, errForeignToken()
+	}
+	return LinkPosition{TenantID: tenant, LinkID: link}, nil
 }

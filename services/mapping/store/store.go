@@ -33,6 +33,7 @@ type Store interface {
 	MarkStore
 	LockStore
 	IntentStore
+	CursorStore
 	ThrottleStore
 	// Ping reports whether the backend answers; health checks call it.
 	Ping(ctx context.Context) error
@@ -72,6 +73,15 @@ type LinkStore interface {
 	GetLink(ctx context.Context, tenantID, linkID string) (*gsv1.Link, error)
 	// ListLinks returns the tenant's links that match filter, in link id order.
 	ListLinks(ctx context.Context, tenantID string, filter LinkFilter) ([]*gsv1.Link, error)
+	// ScanLinks returns up to pageSize links of every tenant, ordered by the
+	// bytes of the tenant id and then of the link id, starting after
+	// pageToken, and the token of the next page ("" at the end). A scan
+	// visits every link that exists throughout it exactly once; a link added
+	// while it runs may or may not be visited. pageSize 0 means
+	// DefaultPageSize; larger than MaxPageSize is capped. It is the one read
+	// across tenants, for the platform watchers; nothing facing a tenant may
+	// expose it.
+	ScanLinks(ctx context.Context, pageSize int, pageToken string) ([]*gsv1.Link, string, error)
 }
 
 // LinkFilter selects links. Every non-empty field must match; the zero
@@ -159,6 +169,16 @@ type IntentStore interface {
 	GetIntent(ctx context.Context, tenantID, key string) (*gsv1.Intent, error)
 	// DeleteIntent removes the intent; removing an absent one is no error.
 	DeleteIntent(ctx context.Context, tenantID, key string) error
+}
+
+// CursorStore keeps watcher cursors: where a watcher is in a platform's
+// change feed, so a restarted watcher resumes there. Cursors have no TTL: a
+// lost cursor would make a watcher miss or replay changes.
+type CursorStore interface {
+	// PutCursor creates or replaces the tenant's cursor under key.
+	PutCursor(ctx context.Context, tenantID, key, value string) error
+	// GetCursor returns the tenant's cursor under key or ErrNotFound.
+	GetCursor(ctx context.Context, tenantID, key string) (string, error)
 }
 
 // ThrottleStore keeps rate-limit buckets shared by every caller of the store.

@@ -29,10 +29,18 @@ const (
 	bucketDedup       = "dedup"
 	bucketLocks       = "locks"
 	bucketIntents     = "intents"
+	bucketCursors     = "cursors"
+	// bucketLinkTenants holds the id of every tenant with links, raw, so it
+	// iterates in tenant id order (the links bucket's length-prefixed keys
+	// do not); ScanLinks walks it.
+	bucketLinkTenants = "link-tenants"
 )
 
 func allBuckets() []string {
-	return []string{bucketTenants, bucketConnections, bucketLinks, bucketItems, bucketExternal, bucketEcho, bucketDedup, bucketLocks, bucketIntents}
+	return []string{
+		bucketTenants, bucketConnections, bucketLinks, bucketItems, bucketExternal, bucketEcho, bucketDedup, bucketLocks,
+		bucketIntents, bucketCursors, bucketLinkTenants,
+	}
 }
 
 func ttlBuckets() []string { return []string{bucketEcho, bucketDedup, bucketLocks, bucketIntents} }
@@ -91,10 +99,14 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
+		indexed := tx.Bucket([]byte(bucketLinkTenants)) != nil
 		for _, b := range allBuckets() {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return fmt.Errorf("bucket %s: %w", b, err)
 			}
+		}
+		if !indexed {
+			return indexLinkTenants(tx)
 		}
 		return nil
 	})

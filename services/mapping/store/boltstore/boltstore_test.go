@@ -1,7 +1,10 @@
 package boltstore
 
 import (
+	"cmp"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,9 +32,9 @@ func open(t *testing.T, path string, opts ...Option) *Store {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, filepath.Join(t.TempDir(), "mapping.db"))
-	})
+	// Every store is a file of its own, so every store is also empty.
+	fresh := func(t *testing.T) store.Store { return open(t, filepath.Join(t.TempDir(), "mapping.db")) }
+	storetest.Run(t, fresh, fresh)
 }
 
 func TestReopenKeepsData(t *testing.T) {
@@ -61,6 +64,9 @@ func TestReopenKeepsData(t *testing.T) {
 	if _, err := s.MarkDedup(ctx, "t1", "wix:ev1", time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.PutCursor(ctx, "t1", "watch:c1", "109876"); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +93,18 @@ func TestReopenKeepsData(t *testing.T) {
 			}
 		})
 	}
+	t.Run("cursor", func(t *testing.T) {
+		got, err := s.GetCursor(ctx, "t1", "watch:c1")
+		if err != nil || got != "109876" {
+			t.Fatalf("cursor after reopen %q, %v; want 109876", got, err)
+		}
+	})
+	t.Run("scan", func(t *testing.T) {
+		links, next, err := s.ScanLinks(ctx, 0, "")
+		if err != nil || len(links) != 1 || !proto.Equal(links[0], link) || next != "" {
+			t.Fatalf("scan after reopen: %v, next %q, %v; want only %v", links, next, err, link)
+		}
+	})
 	t.Run("dedup mark", func(t *testing.T) {
 		first, err := s.MarkDedup(ctx, "t1", "wix:ev1", time.Hour)
 		if err != nil {
@@ -96,6 +114,53 @@ func TestReopenKeepsData(t *testing.T) {
 			t.Fatal("dedup mark lost on reopen")
 		}
 	})
+}
+
+// A file written before the tenant index existed has links but no index;
+// Open builds it, so the scan still finds every link.
+func TestOpenIndexesLinksOfAnOlderFile(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "mapping.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []*gsv1.Link
+	// The first tenant id is 200 bytes long: its key's length prefix takes two bytes.
+	for _, tenant := range []string{strings.Repeat("t", 200), "t-b", "t-a", "t-a0"} {
+		for _, id := range []string{"l2", "l1"} {
+			l := &gsv1.Link{TenantId: tenant, LinkId: id, GalleryId: "g", ConnectionId: "c"}
+			if err := s.PutLink(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, l)
+		}
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte(bucketLinkTenants)) })
+	if err == nil {
+		err = s.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s = open(t, path)
+	slices.SortFunc(want, func(a, b *gsv1.Link) int {
+		return cmp.Or(strings.Compare(a.TenantId, b.TenantId), strings.Compare(a.LinkId, b.LinkId))
+	})
+	got, next, err := s.ScanLinks(ctx, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != "" || len(got) != len(want) {
+		t.Fatalf("scan of the reopened file: %d links, next %q; want all %d", len(got), next, len(want))
+	}
+	for i := range want {
+		if !proto.Equal(got[i], want[i]) {
+			t.Fatalf("link %d: %v, want %v", i, got[i], want[i])
+		}
+	}
 }
 
 func TestSweeperRemovesExpiredEntries(t *testing.T) {

@@ -84,12 +84,19 @@ func (s *Store) GetConnection(ctx context.Context, tenantID, connectionID string
 	return c, nil
 }
 
-// PutLink implements store.LinkStore.
+// PutLink implements store.LinkStore. The tenant joins the index of
+// tenants with links in the same transaction.
 func (s *Store) PutLink(ctx context.Context, l *gsv1.Link) error {
 	if err := check(ctx, store.CheckLink(l)); err != nil {
 		return err
 	}
-	if err := s.put(bucketLinks, key([]string{l.TenantId}, l.LinkId), l); err != nil {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := bucket(tx, bucketLinkTenants).Put([]byte(l.TenantId), nil); err != nil {
+			return err
+		}
+		return putIn(tx, bucketLinks, key([]string{l.TenantId}, l.LinkId), l)
+	})
+	if err != nil {
 		return fmt.Errorf("put link %s: %w", l.LinkId, err)
 	}
 	return nil

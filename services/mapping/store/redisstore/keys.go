@@ -12,6 +12,14 @@ import (
 // forge a separator and reach another tenant's or record's key.
 type keys struct{ prefix string }
 
+// linkTenantsKey is a sorted set of the ids of every tenant that has links,
+// all with score 0 so that Redis ranges over them in byte order; ScanLinks
+// walks it. It is the one key outside every tenant's hash tag, because it
+// spans tenants by design: in a Cluster it lives in a slot of its own, so
+// only single-key commands touch it, never a script together with a
+// tenant's keys.
+const linkTenantsKey = "gs:link-tenants"
+
 func keysOf(tenantID string) keys { return keys{prefix: "gs:{" + escape(tenantID) + "}:"} }
 
 func (k keys) tenant() string      { return k.prefix + "tenant" }
@@ -25,6 +33,7 @@ func (k keys) external(link string) string { return k.prefix + "ext:" + escape(l
 func (k keys) dedup(key string) string     { return k.prefix + "dedup:" + escape(key) }
 func (k keys) lock(key string) string      { return k.prefix + "lock:" + escape(key) }
 func (k keys) intent(key string) string    { return k.prefix + "intent:" + escape(key) }
+func (k keys) cursor(key string) string    { return k.prefix + "cursor:" + escape(key) }
 func (k keys) throttle(bucket string) string {
 	return k.prefix + "throttle:" + escape(bucket)
 }

@@ -1,6 +1,8 @@
 // Package redisstore is the production store: Redis (standalone, Sentinel or
 // Cluster) shared by every mapping replica. Multi-key writes are Lua scripts,
 // compare-and-set happens inside them, and markers expire through PX TTLs.
+// Every key belongs to one tenant's hash tag except linkTenantsKey, the
+// cross-tenant index that ScanLinks walks.
 package redisstore
 
 import (
@@ -135,11 +137,20 @@ func (s *Store) GetConnection(ctx context.Context, tenantID, connectionID string
 
 // PutLink implements store.LinkStore. A tenant's links live in one hash:
 // there are few of them and ListLinks reads them all.
+//
+// The tenant joins the index of tenants with links (linkTenantsKey) first.
+// The index and the hash are in different Cluster slots, so no script can
+// write both; in this order a failure between the two writes leaves at most
+// an indexed tenant without the link, which ScanLinks passes over, never a
+// link that ScanLinks cannot find.
 func (s *Store) PutLink(ctx context.Context, l *gsv1.Link) error {
 	if err := store.CheckLink(l); err != nil {
 		return err
 	}
 	v, err := proto.Marshal(l)
+	if err == nil {
+		err = s.rdb.ZAdd(ctx, linkTenantsKey, redis.Z{Member: l.TenantId}).Err()
+	}
 	if err == nil {
 		err = s.rdb.HSet(ctx, keysOf(l.TenantId).links(), l.LinkId, v).Err()
 	}

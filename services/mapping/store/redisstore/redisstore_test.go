@@ -25,7 +25,10 @@ func newClient(t *testing.T, addr string) *redis.Client {
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	client := newClient(t, testkit.StartRedis(t).Addr())
-	storetest.Run(t, func(t *testing.T) store.Store { return New(client) })
+	storetest.Run(t,
+		func(t *testing.T) store.Store { return New(client) },
+		func(t *testing.T) store.Store { return New(newClient(t, testkit.StartRedis(t).Addr())) },
+	)
 }
 
 func TestRestartKeepsData(t *testing.T) {
@@ -46,6 +49,7 @@ func TestRestartKeepsData(t *testing.T) {
 	mustDo(t, "mark dedup", err)
 	_, err = s.AcquireLock(ctx, "t1", "item:w1", "writer-1", time.Hour)
 	mustDo(t, "acquire lock", err)
+	mustDo(t, "put cursor", s.PutCursor(ctx, "t1", "watch:c1", "109876"))
 
 	r.Restart() // SIGKILL, then start on the same AOF: acknowledged writes must be there
 	waitForPing(t, s)
@@ -76,6 +80,22 @@ func TestRestartKeepsData(t *testing.T) {
 		mustDo(t, "acquire lock", err)
 		if !seen || other {
 			t.Fatalf("after restart: dedup mark kept %v, lock taken by another writer %v; want true, false", seen, other)
+		}
+	})
+	t.Run("cursor", func(t *testing.T) {
+		got, err := s.GetCursor(ctx, "t1", "watch:c1")
+		mustDo(t, "get cursor", err)
+		ttl, err := s.rdb.PTTL(ctx, keysOf("t1").cursor("watch:c1")).Result()
+		mustDo(t, "PTTL", err)
+		if got != "109876" || ttl != -1 {
+			t.Fatalf("after restart: cursor %q with TTL %v; want 109876 without a TTL", got, ttl)
+		}
+	})
+	t.Run("scan", func(t *testing.T) {
+		links, next, err := s.ScanLinks(ctx, 0, "")
+		mustDo(t, "scan links", err)
+		if len(links) != 1 || !proto.Equal(links[0], link) || next != "" {
+			t.Fatalf("after restart the scan finds %v, next %q; want only %v", links, next, link)
 		}
 	})
 	t.Run("revision continues", func(t *testing.T) {

@@ -145,6 +145,7 @@ func testNotFound(t *testing.T, s store.Store) {
 		{"GetItemByWix", func() error { _, err := s.GetItemByWix(ctx, tenant, "l1", "w1"); return err }},
 		{"GetItemByExternal", func() error { _, err := s.GetItemByExternal(ctx, tenant, "l1", "e1"); return err }},
 		{"DeleteItem", func() error { return s.DeleteItem(ctx, tenant, "l1", "w1") }},
+		{"GetCursor", func() error { _, err := s.GetCursor(ctx, tenant, "watch:c1"); return err }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -251,6 +252,18 @@ func testInvalid(t *testing.T, s store.Store) {
 			_, err := s.Throttle(ctx, tenant, "b", store.Rate{Limit: 5, Period: time.Second, Burst: 2}, -1)
 			return err
 		}},
+		{"cursor without key", func() error { return s.PutCursor(ctx, tenant, "", "v") }},
+		{"cursor key too long", func() error { return s.PutCursor(ctx, tenant, strings.Repeat("k", store.MaxKeyLen+1), "v") }},
+		{"cursor without tenant", func() error { return s.PutCursor(ctx, "", "k1", "v") }},
+		{"get cursor without tenant", func() error { _, err := s.GetCursor(ctx, "", "k1"); return err }},
+		{"get cursor key with control character", func() error { _, err := s.GetCursor(ctx, tenant, "k\x01"); return err }},
+		{"scan negative page size", func() error { _, _, err := s.ScanLinks(ctx, -1, ""); return err }},
+		{"scan foreign page token", func() error { _, _, err := s.ScanLinks(ctx, 10, "not a token"); return err }},
+		{"scan with a ListItems token", func() error { _, _, err := s.ScanLinks(ctx, 10, store.PageToken("w1")); return err }},
+		{"ListItems with a scan token", func() error {
+			_, _, err := s.ListItems(ctx, tenant, "l1", 10, store.ScanToken(tenant, "l1"))
+			return err
+		}},
 		{"throttle without bucket", func() error {
 			_, err := s.Throttle(ctx, tenant, "", store.Rate{Limit: 5, Period: time.Second, Burst: 2}, 1)
 			return err
@@ -266,6 +279,8 @@ func testInvalid(t *testing.T, s store.Store) {
 		mustErr(t, "item after rejected writes", err, store.ErrNotFound)
 		_, err = s.GetIntent(ctx, tenant, "k1")
 		mustErr(t, "intent after rejected writes", err, store.ErrNotFound)
+		_, err = s.GetCursor(ctx, tenant, "k1")
+		mustErr(t, "cursor after rejected writes", err, store.ErrNotFound)
 		// A refused call took no token: the full burst is still there.
 		rate := store.Rate{Limit: 5, Period: time.Hour, Burst: 2}
 		res, err := s.Throttle(ctx, tenant, "b", rate, 2)

@@ -44,6 +44,7 @@ func seed(t *testing.T, s store.Store, tenant, connID, label string) tenantData 
 	in, err := s.PutIntent(ctx, &gsv1.Intent{TenantId: tenant, Key: "k1", ContentHash: "hash-" + label}, time.Hour)
 	must(t, "put intent", err)
 	d.intent = in
+	must(t, "put cursor", s.PutCursor(ctx, tenant, "k1", "cursor of "+label))
 	res, err := s.Throttle(ctx, tenant, "k1", onePerHour(), 1)
 	must(t, "throttle", err)
 	if !first || !got || !res.Allowed {
@@ -86,6 +87,11 @@ func checkIntact(t *testing.T, s store.Store, d tenantData, label string) {
 	in, err := s.GetIntent(ctx, tenant, "k1")
 	must(t, "get intent", err)
 	mustEqual(t, "intent", in, d.intent)
+	cursor, err := s.GetCursor(ctx, tenant, "k1")
+	must(t, "get cursor", err)
+	if cursor != "cursor of "+label {
+		t.Fatalf("tenant %q has cursor %q, want its own %q", tenant, cursor, "cursor of "+label)
+	}
 	res, err := s.Throttle(ctx, tenant, "k1", onePerHour(), 1)
 	must(t, "throttle", err)
 	if !echo || !seen || !held || res.Allowed {
@@ -124,6 +130,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 				{"GetItemByExternal", func() error { _, err := s.GetItemByExternal(ctx, p.b, "l1", "e1"); return err }},
 				{"DeleteItem", func() error { return s.DeleteItem(ctx, p.b, "l1", "w1") }},
 				{"GetIntent", func() error { _, err := s.GetIntent(ctx, p.b, "k1"); return err }},
+				{"GetCursor", func() error { _, err := s.GetCursor(ctx, p.b, "k1"); return err }},
 			}
 			for _, r := range reads {
 				mustErr(t, "tenant B "+r.name, r.call(), store.ErrNotFound)

@@ -264,7 +264,7 @@ func pageAll(t *testing.T, s store.Store, tenant, link string, pageSize int) (id
 	}
 }
 
-func shuffled(ids []string) []string {
+func shuffled[T any](ids []T) []T {
 	out := slices.Clone(ids)
 	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out

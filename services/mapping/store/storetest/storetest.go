@@ -16,8 +16,9 @@ import (
 
 // Run runs the suite. open returns a store for one subtest; subtests run in
 // parallel and use tenant ids of their own, so open may hand out stores that
-// share one backend.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// share one backend. openEmpty returns a store on an empty backend that no
+// other subtest writes to, for the checks that read across tenants.
+func Run(t *testing.T, open, openEmpty func(t *testing.T) store.Store) {
 	cases := []struct {
 		name string
 		run  func(t *testing.T, s store.Store)
@@ -42,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Intent", testIntent},
 		{"IntentExpiry", testIntentExpiry},
 		{"Throttle", testThrottle},
+		{"Cursor", testCursor},
+		{"ScanLinks", testScanLinks},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -49,6 +52,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			c.run(t, open(t))
 		})
 	}
+	t.Run("ScanLinksAlone", func(t *testing.T) {
+		t.Parallel()
+		testScanLinksAlone(t, openEmpty(t))
+	})
 }
 
 // newTenant returns a tenant id no other subtest uses.
