@@ -35,6 +35,9 @@ type Config struct {
 	MastodonLimits  string
 	ShutdownTimeout time.Duration
 	Telemetry       telemetry.Config
+	// WixRetry is the sandbox's webhook resend schedule (nil: Wix's own);
+	// tests compress it. Not a flag: a person running the demo wants Wix's.
+	WixRetry []time.Duration
 }
 
 // RegisterFlags registers the runner's flags.

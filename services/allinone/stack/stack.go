@@ -92,6 +92,7 @@ func (s *Stack) start(ctx context.Context) error {
 		WixRateLimit:   200,
 		// Imports are PENDING first, as on Wix, so the writers' waiting is exercised.
 		MediaReadyAfter: 300 * time.Millisecond,
+		WixRetry:        cfg.WixRetry,
 	}
 	if s.sandbox, err = sandbox.New(sbCfg, s.logger.With("component", "sandbox")); err != nil {
 		return fmt.Errorf("sandbox: %w", err)

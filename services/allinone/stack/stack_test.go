@@ -11,11 +11,12 @@ import (
 
 	"gallerysync.dev/libs/testkit"
 	"gallerysync.dev/services/allinone/smoke"
+	"gallerysync.dev/services/sandbox/wixsim"
 )
 
 // startStack runs the whole system over real engines: an embedded NATS
 // JetStream server and a redis-server process behind the mapping service.
-func startStack(t *testing.T) *Stack {
+func startStack(t *testing.T, opts ...func(*Config)) *Stack {
 	t.Helper()
 	nats := testkit.StartNATS(t)
 	redis := testkit.StartRedis(t)
@@ -32,6 +33,9 @@ func startStack(t *testing.T) *Stack {
 		ShutdownTimeout: 10 * time.Second,
 	}
 	cfg.Telemetry.LogLevel = "warn"
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := Start(ctx, cfg, io.Discard)
@@ -99,5 +103,29 @@ func TestPlatformChangeReachesWix(t *testing.T) {
 	}
 	if !rep.Passed() {
 		t.Fatal("platform to wix checks failed")
+	}
+}
+
+// TestFaultyWebhookDeliveryStillWritesOnce runs the smoke scenario while Wix
+// delivers every webhook three times, newest first, late, and only after a
+// failed first attempt (its retry schedule, compressed by the sandbox).
+func TestFaultyWebhookDeliveryStillWritesOnce(t *testing.T) {
+	s := startStack(t, func(c *Config) { c.WixRetry = []time.Duration{100 * time.Millisecond, 200 * time.Millisecond} })
+	if err := s.Sandbox().Wix().SetFaults(wixsim.Faults{Duplicate: 2, Reorder: true, Delay: 50 * time.Millisecond, FailFirst: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := smoke.Run(ctx, target(s.Demo()), smoke.Options{
+		Within: 10 * time.Second, Settle: 2 * time.Second, Nonce: fmt.Sprint(time.Now().UnixNano()),
+	})
+	for _, c := range rep.Checks {
+		t.Logf("%-22s ok=%v %s", c.Name, c.OK, c.Detail)
+	}
+	if err != nil {
+		t.Fatalf("smoke: %v", err)
+	}
+	if !rep.Passed() {
+		t.Fatal("smoke checks failed")
 	}
 }

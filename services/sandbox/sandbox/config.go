@@ -40,6 +40,9 @@ type Config struct {
 	// MediaReadyAfter is how long a Wix import stays PENDING before it
 	// becomes READY or FAILED; 0 settles it as soon as it is fetched.
 	MediaReadyAfter time.Duration
+	// WixRetry is the webhook resend schedule; nil is Wix's own (+1 min ...
+	// +12 h). Tests that exercise retries pass a compressed one.
+	WixRetry []time.Duration
 }
 
 // RegisterFlags binds the fields to fs with their defaults.

@@ -78,6 +78,7 @@ func New(cfg Config, logger *slog.Logger) (*Sandbox, error) {
 		BaseURL:            base + WixPrefix,
 		RateLimitPerMinute: cfg.WixRateLimit,
 		MediaReadyAfter:    cfg.MediaReadyAfter,
+		Retry:              cfg.WixRetry,
 		Logger:             logger.With("emulator", "wix"),
 	})
 	if err != nil {
