@@ -45,14 +45,14 @@ type Stack struct {
 
 // Start brings every service up, seeds the demo site and returns once all of
 // them listen. Stop must be called whatever Wait returned.
-func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Stack, error) {
+func Start(ctx context.Context, cfg Config, logOut io.Writer, opts ...telemetry.Option) (*Stack, error) {
 	if cfg.Telemetry.ServiceName == "" {
 		cfg.Telemetry.ServiceName = "gallerysync"
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	tel, err := telemetry.New(ctx, cfg.Telemetry, logOut)
+	tel, err := telemetry.New(ctx, cfg.Telemetry, logOut, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}

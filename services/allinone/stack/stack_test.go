@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gallerysync.dev/libs/telemetry"
 	"gallerysync.dev/libs/testkit"
 	"gallerysync.dev/services/allinone/smoke"
 	"gallerysync.dev/services/sandbox/wixsim"
@@ -17,6 +18,13 @@ import (
 // startStack runs the whole system over real engines: an embedded NATS
 // JetStream server and a redis-server process behind the mapping service.
 func startStack(t *testing.T, opts ...func(*Config)) *Stack {
+	t.Helper()
+	return startStackWith(t, nil, opts...)
+}
+
+// startStackWith is startStack with telemetry options (e.g. an in-memory
+// span exporter).
+func startStackWith(t *testing.T, tel []telemetry.Option, opts ...func(*Config)) *Stack {
 	t.Helper()
 	nats := testkit.StartNATS(t)
 	redis := testkit.StartRedis(t)
@@ -38,7 +46,7 @@ func startStack(t *testing.T, opts ...func(*Config)) *Stack {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := Start(ctx, cfg, io.Discard)
+	s, err := Start(ctx, cfg, io.Discard, tel...)
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
 	}
