@@ -11,7 +11,6 @@ import (
 	"os"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -94,9 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 
 	conn, err := grpc.NewClient(cfg.Writer.MappingAddr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
-			otelgrpc.WithTracerProvider(tel.TracerProvider()),
-			otelgrpc.WithMeterProvider(tel.MeterProvider()))))
+		grpc.WithStatsHandler(tel.GRPCClientHandler()))
 	if err != nil {
 		return fmt.Errorf("mapping client: %w", err)
 	}
@@ -108,6 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	limit, period := throttle.Wix()
 	client, err := wix.NewClient(cfg.Writer.Wix,
 		wix.WithLimiter(throttle.NewShared(mapping, throttle.BucketWix, limit, period)),
+		// Each Wix call is a client span of the change's trace.
+		wix.WithHTTPClient(&http.Client{Transport: tel.HTTPTransport(nil)}),
 		wix.WithLogger(log))
 	if err != nil {
 		return err
