@@ -279,6 +279,66 @@ func (Side) EnumDescriptor() ([]byte, []int) {
 	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{4}
 }
 
+type ShareState int32
+
+const (
+	ShareState_SHARE_STATE_UNSPECIFIED ShareState = 0
+	// Items are being read from Wix and their mappings stored.
+	ShareState_SHARE_STATE_PLANNING  ShareState = 1
+	ShareState_SHARE_STATE_RUNNING   ShareState = 2
+	ShareState_SHARE_STATE_PAUSED    ShareState = 3
+	ShareState_SHARE_STATE_CANCELLED ShareState = 4
+	// Every item is done or failed.
+	ShareState_SHARE_STATE_DONE ShareState = 5
+)
+
+// Enum value maps for ShareState.
+var (
+	ShareState_name = map[int32]string{
+		0: "SHARE_STATE_UNSPECIFIED",
+		1: "SHARE_STATE_PLANNING",
+		2: "SHARE_STATE_RUNNING",
+		3: "SHARE_STATE_PAUSED",
+		4: "SHARE_STATE_CANCELLED",
+		5: "SHARE_STATE_DONE",
+	}
+	ShareState_value = map[string]int32{
+		"SHARE_STATE_UNSPECIFIED": 0,
+		"SHARE_STATE_PLANNING":    1,
+		"SHARE_STATE_RUNNING":     2,
+		"SHARE_STATE_PAUSED":      3,
+		"SHARE_STATE_CANCELLED":   4,
+		"SHARE_STATE_DONE":        5,
+	}
+)
+
+func (x ShareState) Enum() *ShareState {
+	p := new(ShareState)
+	*p = x
+	return p
+}
+
+func (x ShareState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ShareState) Descriptor() protoreflect.EnumDescriptor {
+	return file_gallerysync_v1_mapping_proto_enumTypes[5].Descriptor()
+}
+
+func (ShareState) Type() protoreflect.EnumType {
+	return &file_gallerysync_v1_mapping_proto_enumTypes[5]
+}
+
+func (x ShareState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ShareState.Descriptor instead.
+func (ShareState) EnumDescriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{5}
+}
+
 type Tenant struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The Wix app instance id.
@@ -3369,6 +3429,635 @@ func (x *GetCursorResponse) GetValue() string {
 	return ""
 }
 
+type ListConnectionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConnectionsRequest) Reset() {
+	*x = ListConnectionsRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConnectionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConnectionsRequest) ProtoMessage() {}
+
+func (x *ListConnectionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConnectionsRequest.ProtoReflect.Descriptor instead.
+func (*ListConnectionsRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ListConnectionsRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+type ListConnectionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Connections   []*Connection          `protobuf:"bytes,1,rep,name=connections,proto3" json:"connections,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConnectionsResponse) Reset() {
+	*x = ListConnectionsResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConnectionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConnectionsResponse) ProtoMessage() {}
+
+func (x *ListConnectionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConnectionsResponse.ProtoReflect.Descriptor instead.
+func (*ListConnectionsResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ListConnectionsResponse) GetConnections() []*Connection {
+	if x != nil {
+		return x.Connections
+	}
+	return nil
+}
+
+// ShareJob is the one-time upload of a gallery's items to a linked album.
+type ShareJob struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	JobId    string                 `protobuf:"bytes,2,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	LinkId   string                 `protobuf:"bytes,3,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
+	State    ShareState             `protobuf:"varint,4,opt,name=state,proto3,enum=gallerysync.v1.ShareState" json:"state,omitempty"`
+	// Items in the gallery when the job was planned.
+	Total int32 `protobuf:"varint,5,opt,name=total,proto3" json:"total,omitempty"`
+	// Items counted as uploaded (or already there).
+	Done int32 `protobuf:"varint,6,opt,name=done,proto3" json:"done,omitempty"`
+	// Items that failed for good (see the dead letters).
+	Failed    int32                  `protobuf:"varint,7,opt,name=failed,proto3" json:"failed,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// When the job reached DONE.
+	FinishedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	// Compare-and-set revision; assigned by the service, starts at 1.
+	Revision int64 `protobuf:"varint,11,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Why the job stopped, when it did.
+	Error         string `protobuf:"bytes,12,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShareJob) Reset() {
+	*x = ShareJob{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShareJob) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShareJob) ProtoMessage() {}
+
+func (x *ShareJob) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShareJob.ProtoReflect.Descriptor instead.
+func (*ShareJob) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ShareJob) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ShareJob) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *ShareJob) GetLinkId() string {
+	if x != nil {
+		return x.LinkId
+	}
+	return ""
+}
+
+func (x *ShareJob) GetState() ShareState {
+	if x != nil {
+		return x.State
+	}
+	return ShareState_SHARE_STATE_UNSPECIFIED
+}
+
+func (x *ShareJob) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *ShareJob) GetDone() int32 {
+	if x != nil {
+		return x.Done
+	}
+	return 0
+}
+
+func (x *ShareJob) GetFailed() int32 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *ShareJob) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *ShareJob) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *ShareJob) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+func (x *ShareJob) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ShareJob) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+type PutShareJobRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Job              *ShareJob              `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	ExpectedRevision int64                  `protobuf:"varint,2,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PutShareJobRequest) Reset() {
+	*x = PutShareJobRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutShareJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutShareJobRequest) ProtoMessage() {}
+
+func (x *PutShareJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutShareJobRequest.ProtoReflect.Descriptor instead.
+func (*PutShareJobRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *PutShareJobRequest) GetJob() *ShareJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *PutShareJobRequest) GetExpectedRevision() int64 {
+	if x != nil {
+		return x.ExpectedRevision
+	}
+	return 0
+}
+
+type PutShareJobResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *ShareJob              `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutShareJobResponse) Reset() {
+	*x = PutShareJobResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutShareJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutShareJobResponse) ProtoMessage() {}
+
+func (x *PutShareJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutShareJobResponse.ProtoReflect.Descriptor instead.
+func (*PutShareJobResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *PutShareJobResponse) GetJob() *ShareJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+type GetShareJobRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	JobId         string                 `protobuf:"bytes,2,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetShareJobRequest) Reset() {
+	*x = GetShareJobRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetShareJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetShareJobRequest) ProtoMessage() {}
+
+func (x *GetShareJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetShareJobRequest.ProtoReflect.Descriptor instead.
+func (*GetShareJobRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *GetShareJobRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *GetShareJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+type GetShareJobResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *ShareJob              `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetShareJobResponse) Reset() {
+	*x = GetShareJobResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetShareJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetShareJobResponse) ProtoMessage() {}
+
+func (x *GetShareJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetShareJobResponse.ProtoReflect.Descriptor instead.
+func (*GetShareJobResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *GetShareJobResponse) GetJob() *ShareJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+type ListShareJobsRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	// Optional: only jobs of this link.
+	LinkId        string `protobuf:"bytes,2,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListShareJobsRequest) Reset() {
+	*x = ListShareJobsRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListShareJobsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListShareJobsRequest) ProtoMessage() {}
+
+func (x *ListShareJobsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListShareJobsRequest.ProtoReflect.Descriptor instead.
+func (*ListShareJobsRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ListShareJobsRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ListShareJobsRequest) GetLinkId() string {
+	if x != nil {
+		return x.LinkId
+	}
+	return ""
+}
+
+type ListShareJobsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Jobs          []*ShareJob            `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListShareJobsResponse) Reset() {
+	*x = ListShareJobsResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListShareJobsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListShareJobsResponse) ProtoMessage() {}
+
+func (x *ListShareJobsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListShareJobsResponse.ProtoReflect.Descriptor instead.
+func (*ListShareJobsResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ListShareJobsResponse) GetJobs() []*ShareJob {
+	if x != nil {
+		return x.Jobs
+	}
+	return nil
+}
+
+type CountShareItemRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	JobId    string                 `protobuf:"bytes,2,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// The Wix item id; each is counted at most once.
+	ItemId        string `protobuf:"bytes,3,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	Failed        bool   `protobuf:"varint,4,opt,name=failed,proto3" json:"failed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountShareItemRequest) Reset() {
+	*x = CountShareItemRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountShareItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountShareItemRequest) ProtoMessage() {}
+
+func (x *CountShareItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountShareItemRequest.ProtoReflect.Descriptor instead.
+func (*CountShareItemRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *CountShareItemRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *CountShareItemRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *CountShareItemRequest) GetItemId() string {
+	if x != nil {
+		return x.ItemId
+	}
+	return ""
+}
+
+func (x *CountShareItemRequest) GetFailed() bool {
+	if x != nil {
+		return x.Failed
+	}
+	return false
+}
+
+type CountShareItemResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *ShareJob              `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountShareItemResponse) Reset() {
+	*x = CountShareItemResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountShareItemResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountShareItemResponse) ProtoMessage() {}
+
+func (x *CountShareItemResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountShareItemResponse.ProtoReflect.Descriptor instead.
+func (*CountShareItemResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *CountShareItemResponse) GetJob() *ShareJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
 var File_gallerysync_v1_mapping_proto protoreflect.FileDescriptor
 
 const file_gallerysync_v1_mapping_proto_rawDesc = "" +
@@ -3592,7 +4281,50 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\")\n" +
 	"\x11GetCursorResponse\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\tR\x05value*^\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\"5\n" +
+	"\x16ListConnectionsRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\"W\n" +
+	"\x17ListConnectionsResponse\x12<\n" +
+	"\vconnections\x18\x01 \x03(\v2\x1a.gallerysync.v1.ConnectionR\vconnections\"\xb0\x03\n" +
+	"\bShareJob\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x15\n" +
+	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x12\x17\n" +
+	"\alink_id\x18\x03 \x01(\tR\x06linkId\x120\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1a.gallerysync.v1.ShareStateR\x05state\x12\x14\n" +
+	"\x05total\x18\x05 \x01(\x05R\x05total\x12\x12\n" +
+	"\x04done\x18\x06 \x01(\x05R\x04done\x12\x16\n" +
+	"\x06failed\x18\a \x01(\x05R\x06failed\x129\n" +
+	"\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
+	"\n" +
+	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12;\n" +
+	"\vfinished_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\x12\x1a\n" +
+	"\brevision\x18\v \x01(\x03R\brevision\x12\x14\n" +
+	"\x05error\x18\f \x01(\tR\x05error\"m\n" +
+	"\x12PutShareJobRequest\x12*\n" +
+	"\x03job\x18\x01 \x01(\v2\x18.gallerysync.v1.ShareJobR\x03job\x12+\n" +
+	"\x11expected_revision\x18\x02 \x01(\x03R\x10expectedRevision\"A\n" +
+	"\x13PutShareJobResponse\x12*\n" +
+	"\x03job\x18\x01 \x01(\v2\x18.gallerysync.v1.ShareJobR\x03job\"H\n" +
+	"\x12GetShareJobRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x15\n" +
+	"\x06job_id\x18\x02 \x01(\tR\x05jobId\"A\n" +
+	"\x13GetShareJobResponse\x12*\n" +
+	"\x03job\x18\x01 \x01(\v2\x18.gallerysync.v1.ShareJobR\x03job\"L\n" +
+	"\x14ListShareJobsRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x17\n" +
+	"\alink_id\x18\x02 \x01(\tR\x06linkId\"E\n" +
+	"\x15ListShareJobsResponse\x12,\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x18.gallerysync.v1.ShareJobR\x04jobs\"|\n" +
+	"\x15CountShareItemRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x15\n" +
+	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x12\x17\n" +
+	"\aitem_id\x18\x03 \x01(\tR\x06itemId\x12\x16\n" +
+	"\x06failed\x18\x04 \x01(\bR\x06failed\"D\n" +
+	"\x16CountShareItemResponse\x12*\n" +
+	"\x03job\x18\x01 \x01(\v2\x18.gallerysync.v1.ShareJobR\x03job*^\n" +
 	"\vTenantState\x12\x1c\n" +
 	"\x18TENANT_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13TENANT_STATE_ACTIVE\x10\x01\x12\x18\n" +
@@ -3614,13 +4346,22 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\x04Side\x12\x14\n" +
 	"\x10SIDE_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bSIDE_WIX\x10\x01\x12\x11\n" +
-	"\rSIDE_PLATFORM\x10\x022\xb0\x10\n" +
+	"\rSIDE_PLATFORM\x10\x02*\xa5\x01\n" +
+	"\n" +
+	"ShareState\x12\x1b\n" +
+	"\x17SHARE_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14SHARE_STATE_PLANNING\x10\x01\x12\x17\n" +
+	"\x13SHARE_STATE_RUNNING\x10\x02\x12\x16\n" +
+	"\x12SHARE_STATE_PAUSED\x10\x03\x12\x19\n" +
+	"\x15SHARE_STATE_CANCELLED\x10\x04\x12\x14\n" +
+	"\x10SHARE_STATE_DONE\x10\x052\x83\x14\n" +
 	"\x0eMappingService\x12P\n" +
 	"\tPutTenant\x12 .gallerysync.v1.PutTenantRequest\x1a!.gallerysync.v1.PutTenantResponse\x12P\n" +
 	"\tGetTenant\x12 .gallerysync.v1.GetTenantRequest\x1a!.gallerysync.v1.GetTenantResponse\x12Y\n" +
 	"\fRemoveTenant\x12#.gallerysync.v1.RemoveTenantRequest\x1a$.gallerysync.v1.RemoveTenantResponse\x12\\\n" +
 	"\rPutConnection\x12$.gallerysync.v1.PutConnectionRequest\x1a%.gallerysync.v1.PutConnectionResponse\x12\\\n" +
-	"\rGetConnection\x12$.gallerysync.v1.GetConnectionRequest\x1a%.gallerysync.v1.GetConnectionResponse\x12J\n" +
+	"\rGetConnection\x12$.gallerysync.v1.GetConnectionRequest\x1a%.gallerysync.v1.GetConnectionResponse\x12b\n" +
+	"\x0fListConnections\x12&.gallerysync.v1.ListConnectionsRequest\x1a'.gallerysync.v1.ListConnectionsResponse\x12J\n" +
 	"\aPutLink\x12\x1e.gallerysync.v1.PutLinkRequest\x1a\x1f.gallerysync.v1.PutLinkResponse\x12J\n" +
 	"\aGetLink\x12\x1e.gallerysync.v1.GetLinkRequest\x1a\x1f.gallerysync.v1.GetLinkResponse\x12P\n" +
 	"\tScanLinks\x12 .gallerysync.v1.ScanLinksRequest\x1a!.gallerysync.v1.ScanLinksResponse\x12P\n" +
@@ -3639,7 +4380,11 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\vReleaseLock\x12\".gallerysync.v1.ReleaseLockRequest\x1a#.gallerysync.v1.ReleaseLockResponse\x12P\n" +
 	"\tPutIntent\x12 .gallerysync.v1.PutIntentRequest\x1a!.gallerysync.v1.PutIntentResponse\x12P\n" +
 	"\tGetIntent\x12 .gallerysync.v1.GetIntentRequest\x1a!.gallerysync.v1.GetIntentResponse\x12Y\n" +
-	"\fDeleteIntent\x12#.gallerysync.v1.DeleteIntentRequest\x1a$.gallerysync.v1.DeleteIntentResponse\x12P\n" +
+	"\fDeleteIntent\x12#.gallerysync.v1.DeleteIntentRequest\x1a$.gallerysync.v1.DeleteIntentResponse\x12V\n" +
+	"\vPutShareJob\x12\".gallerysync.v1.PutShareJobRequest\x1a#.gallerysync.v1.PutShareJobResponse\x12V\n" +
+	"\vGetShareJob\x12\".gallerysync.v1.GetShareJobRequest\x1a#.gallerysync.v1.GetShareJobResponse\x12\\\n" +
+	"\rListShareJobs\x12$.gallerysync.v1.ListShareJobsRequest\x1a%.gallerysync.v1.ListShareJobsResponse\x12_\n" +
+	"\x0eCountShareItem\x12%.gallerysync.v1.CountShareItemRequest\x1a&.gallerysync.v1.CountShareItemResponse\x12P\n" +
 	"\tPutCursor\x12 .gallerysync.v1.PutCursorRequest\x1a!.gallerysync.v1.PutCursorResponse\x12P\n" +
 	"\tGetCursor\x12 .gallerysync.v1.GetCursorRequest\x1a!.gallerysync.v1.GetCursorResponse\x12M\n" +
 	"\bThrottle\x12\x1f.gallerysync.v1.ThrottleRequest\x1a .gallerysync.v1.ThrottleResponseB4Z2gallerysync.dev/proto/gallerysync/v1;gallerysyncv1b\x06proto3"
@@ -3656,170 +4401,202 @@ func file_gallerysync_v1_mapping_proto_rawDescGZIP() []byte {
 	return file_gallerysync_v1_mapping_proto_rawDescData
 }
 
-var file_gallerysync_v1_mapping_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_gallerysync_v1_mapping_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
+var file_gallerysync_v1_mapping_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_gallerysync_v1_mapping_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_gallerysync_v1_mapping_proto_goTypes = []any{
-	(TenantState)(0),              // 0: gallerysync.v1.TenantState
-	(LinkState)(0),                // 1: gallerysync.v1.LinkState
-	(Direction)(0),                // 2: gallerysync.v1.Direction
-	(ItemState)(0),                // 3: gallerysync.v1.ItemState
-	(Side)(0),                     // 4: gallerysync.v1.Side
-	(*Tenant)(nil),                // 5: gallerysync.v1.Tenant
-	(*Connection)(nil),            // 6: gallerysync.v1.Connection
-	(*Link)(nil),                  // 7: gallerysync.v1.Link
-	(*ItemMapping)(nil),           // 8: gallerysync.v1.ItemMapping
-	(*PutTenantRequest)(nil),      // 9: gallerysync.v1.PutTenantRequest
-	(*PutTenantResponse)(nil),     // 10: gallerysync.v1.PutTenantResponse
-	(*GetTenantRequest)(nil),      // 11: gallerysync.v1.GetTenantRequest
-	(*GetTenantResponse)(nil),     // 12: gallerysync.v1.GetTenantResponse
-	(*RemoveTenantRequest)(nil),   // 13: gallerysync.v1.RemoveTenantRequest
-	(*RemoveTenantResponse)(nil),  // 14: gallerysync.v1.RemoveTenantResponse
-	(*PutConnectionRequest)(nil),  // 15: gallerysync.v1.PutConnectionRequest
-	(*PutConnectionResponse)(nil), // 16: gallerysync.v1.PutConnectionResponse
-	(*GetConnectionRequest)(nil),  // 17: gallerysync.v1.GetConnectionRequest
-	(*GetConnectionResponse)(nil), // 18: gallerysync.v1.GetConnectionResponse
-	(*PutLinkRequest)(nil),        // 19: gallerysync.v1.PutLinkRequest
-	(*PutLinkResponse)(nil),       // 20: gallerysync.v1.PutLinkResponse
-	(*GetLinkRequest)(nil),        // 21: gallerysync.v1.GetLinkRequest
-	(*GetLinkResponse)(nil),       // 22: gallerysync.v1.GetLinkResponse
-	(*ListLinksRequest)(nil),      // 23: gallerysync.v1.ListLinksRequest
-	(*ListLinksResponse)(nil),     // 24: gallerysync.v1.ListLinksResponse
-	(*GetItemRequest)(nil),        // 25: gallerysync.v1.GetItemRequest
-	(*GetItemResponse)(nil),       // 26: gallerysync.v1.GetItemResponse
-	(*PutItemRequest)(nil),        // 27: gallerysync.v1.PutItemRequest
-	(*PutItemResponse)(nil),       // 28: gallerysync.v1.PutItemResponse
-	(*DeleteItemRequest)(nil),     // 29: gallerysync.v1.DeleteItemRequest
-	(*DeleteItemResponse)(nil),    // 30: gallerysync.v1.DeleteItemResponse
-	(*ListItemsRequest)(nil),      // 31: gallerysync.v1.ListItemsRequest
-	(*ListItemsResponse)(nil),     // 32: gallerysync.v1.ListItemsResponse
-	(*MarkEchoRequest)(nil),       // 33: gallerysync.v1.MarkEchoRequest
-	(*MarkEchoResponse)(nil),      // 34: gallerysync.v1.MarkEchoResponse
-	(*CheckEchoRequest)(nil),      // 35: gallerysync.v1.CheckEchoRequest
-	(*CheckEchoResponse)(nil),     // 36: gallerysync.v1.CheckEchoResponse
-	(*MarkDedupRequest)(nil),      // 37: gallerysync.v1.MarkDedupRequest
-	(*MarkDedupResponse)(nil),     // 38: gallerysync.v1.MarkDedupResponse
-	(*CheckDedupRequest)(nil),     // 39: gallerysync.v1.CheckDedupRequest
-	(*CheckDedupResponse)(nil),    // 40: gallerysync.v1.CheckDedupResponse
-	(*AcquireLockRequest)(nil),    // 41: gallerysync.v1.AcquireLockRequest
-	(*AcquireLockResponse)(nil),   // 42: gallerysync.v1.AcquireLockResponse
-	(*ReleaseLockRequest)(nil),    // 43: gallerysync.v1.ReleaseLockRequest
-	(*ReleaseLockResponse)(nil),   // 44: gallerysync.v1.ReleaseLockResponse
-	(*Intent)(nil),                // 45: gallerysync.v1.Intent
-	(*PutIntentRequest)(nil),      // 46: gallerysync.v1.PutIntentRequest
-	(*PutIntentResponse)(nil),     // 47: gallerysync.v1.PutIntentResponse
-	(*GetIntentRequest)(nil),      // 48: gallerysync.v1.GetIntentRequest
-	(*GetIntentResponse)(nil),     // 49: gallerysync.v1.GetIntentResponse
-	(*DeleteIntentRequest)(nil),   // 50: gallerysync.v1.DeleteIntentRequest
-	(*DeleteIntentResponse)(nil),  // 51: gallerysync.v1.DeleteIntentResponse
-	(*ThrottleRequest)(nil),       // 52: gallerysync.v1.ThrottleRequest
-	(*ThrottleResponse)(nil),      // 53: gallerysync.v1.ThrottleResponse
-	(*ScanLinksRequest)(nil),      // 54: gallerysync.v1.ScanLinksRequest
-	(*ScanLinksResponse)(nil),     // 55: gallerysync.v1.ScanLinksResponse
-	(*PutCursorRequest)(nil),      // 56: gallerysync.v1.PutCursorRequest
-	(*PutCursorResponse)(nil),     // 57: gallerysync.v1.PutCursorResponse
-	(*GetCursorRequest)(nil),      // 58: gallerysync.v1.GetCursorRequest
-	(*GetCursorResponse)(nil),     // 59: gallerysync.v1.GetCursorResponse
-	nil,                           // 60: gallerysync.v1.ItemMapping.ExternalAttrsEntry
-	nil,                           // 61: gallerysync.v1.Intent.AttrsEntry
-	(*timestamppb.Timestamp)(nil), // 62: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 63: google.protobuf.Duration
+	(TenantState)(0),                // 0: gallerysync.v1.TenantState
+	(LinkState)(0),                  // 1: gallerysync.v1.LinkState
+	(Direction)(0),                  // 2: gallerysync.v1.Direction
+	(ItemState)(0),                  // 3: gallerysync.v1.ItemState
+	(Side)(0),                       // 4: gallerysync.v1.Side
+	(ShareState)(0),                 // 5: gallerysync.v1.ShareState
+	(*Tenant)(nil),                  // 6: gallerysync.v1.Tenant
+	(*Connection)(nil),              // 7: gallerysync.v1.Connection
+	(*Link)(nil),                    // 8: gallerysync.v1.Link
+	(*ItemMapping)(nil),             // 9: gallerysync.v1.ItemMapping
+	(*PutTenantRequest)(nil),        // 10: gallerysync.v1.PutTenantRequest
+	(*PutTenantResponse)(nil),       // 11: gallerysync.v1.PutTenantResponse
+	(*GetTenantRequest)(nil),        // 12: gallerysync.v1.GetTenantRequest
+	(*GetTenantResponse)(nil),       // 13: gallerysync.v1.GetTenantResponse
+	(*RemoveTenantRequest)(nil),     // 14: gallerysync.v1.RemoveTenantRequest
+	(*RemoveTenantResponse)(nil),    // 15: gallerysync.v1.RemoveTenantResponse
+	(*PutConnectionRequest)(nil),    // 16: gallerysync.v1.PutConnectionRequest
+	(*PutConnectionResponse)(nil),   // 17: gallerysync.v1.PutConnectionResponse
+	(*GetConnectionRequest)(nil),    // 18: gallerysync.v1.GetConnectionRequest
+	(*GetConnectionResponse)(nil),   // 19: gallerysync.v1.GetConnectionResponse
+	(*PutLinkRequest)(nil),          // 20: gallerysync.v1.PutLinkRequest
+	(*PutLinkResponse)(nil),         // 21: gallerysync.v1.PutLinkResponse
+	(*GetLinkRequest)(nil),          // 22: gallerysync.v1.GetLinkRequest
+	(*GetLinkResponse)(nil),         // 23: gallerysync.v1.GetLinkResponse
+	(*ListLinksRequest)(nil),        // 24: gallerysync.v1.ListLinksRequest
+	(*ListLinksResponse)(nil),       // 25: gallerysync.v1.ListLinksResponse
+	(*GetItemRequest)(nil),          // 26: gallerysync.v1.GetItemRequest
+	(*GetItemResponse)(nil),         // 27: gallerysync.v1.GetItemResponse
+	(*PutItemRequest)(nil),          // 28: gallerysync.v1.PutItemRequest
+	(*PutItemResponse)(nil),         // 29: gallerysync.v1.PutItemResponse
+	(*DeleteItemRequest)(nil),       // 30: gallerysync.v1.DeleteItemRequest
+	(*DeleteItemResponse)(nil),      // 31: gallerysync.v1.DeleteItemResponse
+	(*ListItemsRequest)(nil),        // 32: gallerysync.v1.ListItemsRequest
+	(*ListItemsResponse)(nil),       // 33: gallerysync.v1.ListItemsResponse
+	(*MarkEchoRequest)(nil),         // 34: gallerysync.v1.MarkEchoRequest
+	(*MarkEchoResponse)(nil),        // 35: gallerysync.v1.MarkEchoResponse
+	(*CheckEchoRequest)(nil),        // 36: gallerysync.v1.CheckEchoRequest
+	(*CheckEchoResponse)(nil),       // 37: gallerysync.v1.CheckEchoResponse
+	(*MarkDedupRequest)(nil),        // 38: gallerysync.v1.MarkDedupRequest
+	(*MarkDedupResponse)(nil),       // 39: gallerysync.v1.MarkDedupResponse
+	(*CheckDedupRequest)(nil),       // 40: gallerysync.v1.CheckDedupRequest
+	(*CheckDedupResponse)(nil),      // 41: gallerysync.v1.CheckDedupResponse
+	(*AcquireLockRequest)(nil),      // 42: gallerysync.v1.AcquireLockRequest
+	(*AcquireLockResponse)(nil),     // 43: gallerysync.v1.AcquireLockResponse
+	(*ReleaseLockRequest)(nil),      // 44: gallerysync.v1.ReleaseLockRequest
+	(*ReleaseLockResponse)(nil),     // 45: gallerysync.v1.ReleaseLockResponse
+	(*Intent)(nil),                  // 46: gallerysync.v1.Intent
+	(*PutIntentRequest)(nil),        // 47: gallerysync.v1.PutIntentRequest
+	(*PutIntentResponse)(nil),       // 48: gallerysync.v1.PutIntentResponse
+	(*GetIntentRequest)(nil),        // 49: gallerysync.v1.GetIntentRequest
+	(*GetIntentResponse)(nil),       // 50: gallerysync.v1.GetIntentResponse
+	(*DeleteIntentRequest)(nil),     // 51: gallerysync.v1.DeleteIntentRequest
+	(*DeleteIntentResponse)(nil),    // 52: gallerysync.v1.DeleteIntentResponse
+	(*ThrottleRequest)(nil),         // 53: gallerysync.v1.ThrottleRequest
+	(*ThrottleResponse)(nil),        // 54: gallerysync.v1.ThrottleResponse
+	(*ScanLinksRequest)(nil),        // 55: gallerysync.v1.ScanLinksRequest
+	(*ScanLinksResponse)(nil),       // 56: gallerysync.v1.ScanLinksResponse
+	(*PutCursorRequest)(nil),        // 57: gallerysync.v1.PutCursorRequest
+	(*PutCursorResponse)(nil),       // 58: gallerysync.v1.PutCursorResponse
+	(*GetCursorRequest)(nil),        // 59: gallerysync.v1.GetCursorRequest
+	(*GetCursorResponse)(nil),       // 60: gallerysync.v1.GetCursorResponse
+	(*ListConnectionsRequest)(nil),  // 61: gallerysync.v1.ListConnectionsRequest
+	(*ListConnectionsResponse)(nil), // 62: gallerysync.v1.ListConnectionsResponse
+	(*ShareJob)(nil),                // 63: gallerysync.v1.ShareJob
+	(*PutShareJobRequest)(nil),      // 64: gallerysync.v1.PutShareJobRequest
+	(*PutShareJobResponse)(nil),     // 65: gallerysync.v1.PutShareJobResponse
+	(*GetShareJobRequest)(nil),      // 66: gallerysync.v1.GetShareJobRequest
+	(*GetShareJobResponse)(nil),     // 67: gallerysync.v1.GetShareJobResponse
+	(*ListShareJobsRequest)(nil),    // 68: gallerysync.v1.ListShareJobsRequest
+	(*ListShareJobsResponse)(nil),   // 69: gallerysync.v1.ListShareJobsResponse
+	(*CountShareItemRequest)(nil),   // 70: gallerysync.v1.CountShareItemRequest
+	(*CountShareItemResponse)(nil),  // 71: gallerysync.v1.CountShareItemResponse
+	nil,                             // 72: gallerysync.v1.ItemMapping.ExternalAttrsEntry
+	nil,                             // 73: gallerysync.v1.Intent.AttrsEntry
+	(*timestamppb.Timestamp)(nil),   // 74: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),     // 75: google.protobuf.Duration
 }
 var file_gallerysync_v1_mapping_proto_depIdxs = []int32{
 	0,  // 0: gallerysync.v1.Tenant.state:type_name -> gallerysync.v1.TenantState
-	62, // 1: gallerysync.v1.Tenant.created_at:type_name -> google.protobuf.Timestamp
-	62, // 2: gallerysync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
+	74, // 1: gallerysync.v1.Tenant.created_at:type_name -> google.protobuf.Timestamp
+	74, // 2: gallerysync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: gallerysync.v1.Link.state:type_name -> gallerysync.v1.LinkState
 	2,  // 4: gallerysync.v1.Link.direction:type_name -> gallerysync.v1.Direction
-	62, // 5: gallerysync.v1.Link.created_at:type_name -> google.protobuf.Timestamp
+	74, // 5: gallerysync.v1.Link.created_at:type_name -> google.protobuf.Timestamp
 	3,  // 6: gallerysync.v1.ItemMapping.state:type_name -> gallerysync.v1.ItemState
-	62, // 7: gallerysync.v1.ItemMapping.wix_version:type_name -> google.protobuf.Timestamp
-	62, // 8: gallerysync.v1.ItemMapping.external_version:type_name -> google.protobuf.Timestamp
-	60, // 9: gallerysync.v1.ItemMapping.external_attrs:type_name -> gallerysync.v1.ItemMapping.ExternalAttrsEntry
-	62, // 10: gallerysync.v1.ItemMapping.updated_at:type_name -> google.protobuf.Timestamp
-	5,  // 11: gallerysync.v1.PutTenantRequest.tenant:type_name -> gallerysync.v1.Tenant
-	5,  // 12: gallerysync.v1.PutTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
-	5,  // 13: gallerysync.v1.GetTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
-	5,  // 14: gallerysync.v1.RemoveTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
-	6,  // 15: gallerysync.v1.PutConnectionRequest.connection:type_name -> gallerysync.v1.Connection
-	6,  // 16: gallerysync.v1.PutConnectionResponse.connection:type_name -> gallerysync.v1.Connection
-	6,  // 17: gallerysync.v1.GetConnectionResponse.connection:type_name -> gallerysync.v1.Connection
-	7,  // 18: gallerysync.v1.PutLinkRequest.link:type_name -> gallerysync.v1.Link
-	7,  // 19: gallerysync.v1.PutLinkResponse.link:type_name -> gallerysync.v1.Link
-	7,  // 20: gallerysync.v1.GetLinkResponse.link:type_name -> gallerysync.v1.Link
-	7,  // 21: gallerysync.v1.ListLinksResponse.links:type_name -> gallerysync.v1.Link
-	8,  // 22: gallerysync.v1.GetItemResponse.item:type_name -> gallerysync.v1.ItemMapping
-	8,  // 23: gallerysync.v1.PutItemRequest.item:type_name -> gallerysync.v1.ItemMapping
-	8,  // 24: gallerysync.v1.PutItemResponse.item:type_name -> gallerysync.v1.ItemMapping
-	8,  // 25: gallerysync.v1.ListItemsResponse.items:type_name -> gallerysync.v1.ItemMapping
+	74, // 7: gallerysync.v1.ItemMapping.wix_version:type_name -> google.protobuf.Timestamp
+	74, // 8: gallerysync.v1.ItemMapping.external_version:type_name -> google.protobuf.Timestamp
+	72, // 9: gallerysync.v1.ItemMapping.external_attrs:type_name -> gallerysync.v1.ItemMapping.ExternalAttrsEntry
+	74, // 10: gallerysync.v1.ItemMapping.updated_at:type_name -> google.protobuf.Timestamp
+	6,  // 11: gallerysync.v1.PutTenantRequest.tenant:type_name -> gallerysync.v1.Tenant
+	6,  // 12: gallerysync.v1.PutTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
+	6,  // 13: gallerysync.v1.GetTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
+	6,  // 14: gallerysync.v1.RemoveTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
+	7,  // 15: gallerysync.v1.PutConnectionRequest.connection:type_name -> gallerysync.v1.Connection
+	7,  // 16: gallerysync.v1.PutConnectionResponse.connection:type_name -> gallerysync.v1.Connection
+	7,  // 17: gallerysync.v1.GetConnectionResponse.connection:type_name -> gallerysync.v1.Connection
+	8,  // 18: gallerysync.v1.PutLinkRequest.link:type_name -> gallerysync.v1.Link
+	8,  // 19: gallerysync.v1.PutLinkResponse.link:type_name -> gallerysync.v1.Link
+	8,  // 20: gallerysync.v1.GetLinkResponse.link:type_name -> gallerysync.v1.Link
+	8,  // 21: gallerysync.v1.ListLinksResponse.links:type_name -> gallerysync.v1.Link
+	9,  // 22: gallerysync.v1.GetItemResponse.item:type_name -> gallerysync.v1.ItemMapping
+	9,  // 23: gallerysync.v1.PutItemRequest.item:type_name -> gallerysync.v1.ItemMapping
+	9,  // 24: gallerysync.v1.PutItemResponse.item:type_name -> gallerysync.v1.ItemMapping
+	9,  // 25: gallerysync.v1.ListItemsResponse.items:type_name -> gallerysync.v1.ItemMapping
 	4,  // 26: gallerysync.v1.MarkEchoRequest.side:type_name -> gallerysync.v1.Side
-	63, // 27: gallerysync.v1.MarkEchoRequest.ttl:type_name -> google.protobuf.Duration
+	75, // 27: gallerysync.v1.MarkEchoRequest.ttl:type_name -> google.protobuf.Duration
 	4,  // 28: gallerysync.v1.CheckEchoRequest.side:type_name -> gallerysync.v1.Side
-	63, // 29: gallerysync.v1.MarkDedupRequest.ttl:type_name -> google.protobuf.Duration
-	63, // 30: gallerysync.v1.AcquireLockRequest.ttl:type_name -> google.protobuf.Duration
-	61, // 31: gallerysync.v1.Intent.attrs:type_name -> gallerysync.v1.Intent.AttrsEntry
-	62, // 32: gallerysync.v1.Intent.created_at:type_name -> google.protobuf.Timestamp
-	45, // 33: gallerysync.v1.PutIntentRequest.intent:type_name -> gallerysync.v1.Intent
-	63, // 34: gallerysync.v1.PutIntentRequest.ttl:type_name -> google.protobuf.Duration
-	45, // 35: gallerysync.v1.PutIntentResponse.intent:type_name -> gallerysync.v1.Intent
-	45, // 36: gallerysync.v1.GetIntentResponse.intent:type_name -> gallerysync.v1.Intent
-	63, // 37: gallerysync.v1.ThrottleRequest.period:type_name -> google.protobuf.Duration
-	63, // 38: gallerysync.v1.ThrottleResponse.retry_after:type_name -> google.protobuf.Duration
-	7,  // 39: gallerysync.v1.ScanLinksResponse.links:type_name -> gallerysync.v1.Link
-	9,  // 40: gallerysync.v1.MappingService.PutTenant:input_type -> gallerysync.v1.PutTenantRequest
-	11, // 41: gallerysync.v1.MappingService.GetTenant:input_type -> gallerysync.v1.GetTenantRequest
-	13, // 42: gallerysync.v1.MappingService.RemoveTenant:input_type -> gallerysync.v1.RemoveTenantRequest
-	15, // 43: gallerysync.v1.MappingService.PutConnection:input_type -> gallerysync.v1.PutConnectionRequest
-	17, // 44: gallerysync.v1.MappingService.GetConnection:input_type -> gallerysync.v1.GetConnectionRequest
-	19, // 45: gallerysync.v1.MappingService.PutLink:input_type -> gallerysync.v1.PutLinkRequest
-	21, // 46: gallerysync.v1.MappingService.GetLink:input_type -> gallerysync.v1.GetLinkRequest
-	54, // 47: gallerysync.v1.MappingService.ScanLinks:input_type -> gallerysync.v1.ScanLinksRequest
-	23, // 48: gallerysync.v1.MappingService.ListLinks:input_type -> gallerysync.v1.ListLinksRequest
-	25, // 49: gallerysync.v1.MappingService.GetItem:input_type -> gallerysync.v1.GetItemRequest
-	27, // 50: gallerysync.v1.MappingService.PutItem:input_type -> gallerysync.v1.PutItemRequest
-	29, // 51: gallerysync.v1.MappingService.DeleteItem:input_type -> gallerysync.v1.DeleteItemRequest
-	31, // 52: gallerysync.v1.MappingService.ListItems:input_type -> gallerysync.v1.ListItemsRequest
-	33, // 53: gallerysync.v1.MappingService.MarkEcho:input_type -> gallerysync.v1.MarkEchoRequest
-	35, // 54: gallerysync.v1.MappingService.CheckEcho:input_type -> gallerysync.v1.CheckEchoRequest
-	37, // 55: gallerysync.v1.MappingService.MarkDedup:input_type -> gallerysync.v1.MarkDedupRequest
-	39, // 56: gallerysync.v1.MappingService.CheckDedup:input_type -> gallerysync.v1.CheckDedupRequest
-	41, // 57: gallerysync.v1.MappingService.AcquireLock:input_type -> gallerysync.v1.AcquireLockRequest
-	43, // 58: gallerysync.v1.MappingService.ReleaseLock:input_type -> gallerysync.v1.ReleaseLockRequest
-	46, // 59: gallerysync.v1.MappingService.PutIntent:input_type -> gallerysync.v1.PutIntentRequest
-	48, // 60: gallerysync.v1.MappingService.GetIntent:input_type -> gallerysync.v1.GetIntentRequest
-	50, // 61: gallerysync.v1.MappingService.DeleteIntent:input_type -> gallerysync.v1.DeleteIntentRequest
-	56, // 62: gallerysync.v1.MappingService.PutCursor:input_type -> gallerysync.v1.PutCursorRequest
-	58, // 63: gallerysync.v1.MappingService.GetCursor:input_type -> gallerysync.v1.GetCursorRequest
-	52, // 64: gallerysync.v1.MappingService.Throttle:input_type -> gallerysync.v1.ThrottleRequest
-	10, // 65: gallerysync.v1.MappingService.PutTenant:output_type -> gallerysync.v1.PutTenantResponse
-	12, // 66: gallerysync.v1.MappingService.GetTenant:output_type -> gallerysync.v1.GetTenantResponse
-	14, // 67: gallerysync.v1.MappingService.RemoveTenant:output_type -> gallerysync.v1.RemoveTenantResponse
-	16, // 68: gallerysync.v1.MappingService.PutConnection:output_type -> gallerysync.v1.PutConnectionResponse
-	18, // 69: gallerysync.v1.MappingService.GetConnection:output_type -> gallerysync.v1.GetConnectionResponse
-	20, // 70: gallerysync.v1.MappingService.PutLink:output_type -> gallerysync.v1.PutLinkResponse
-	22, // 71: gallerysync.v1.MappingService.GetLink:output_type -> gallerysync.v1.GetLinkResponse
-	55, // 72: gallerysync.v1.MappingService.ScanLinks:output_type -> gallerysync.v1.ScanLinksResponse
-	24, // 73: gallerysync.v1.MappingService.ListLinks:output_type -> gallerysync.v1.ListLinksResponse
-	26, // 74: gallerysync.v1.MappingService.GetItem:output_type -> gallerysync.v1.GetItemResponse
-	28, // 75: gallerysync.v1.MappingService.PutItem:output_type -> gallerysync.v1.PutItemResponse
-	30, // 76: gallerysync.v1.MappingService.DeleteItem:output_type -> gallerysync.v1.DeleteItemResponse
-	32, // 77: gallerysync.v1.MappingService.ListItems:output_type -> gallerysync.v1.ListItemsResponse
-	34, // 78: gallerysync.v1.MappingService.MarkEcho:output_type -> gallerysync.v1.MarkEchoResponse
-	36, // 79: gallerysync.v1.MappingService.CheckEcho:output_type -> gallerysync.v1.CheckEchoResponse
-	38, // 80: gallerysync.v1.MappingService.MarkDedup:output_type -> gallerysync.v1.MarkDedupResponse
-	40, // 81: gallerysync.v1.MappingService.CheckDedup:output_type -> gallerysync.v1.CheckDedupResponse
-	42, // 82: gallerysync.v1.MappingService.AcquireLock:output_type -> gallerysync.v1.AcquireLockResponse
-	44, // 83: gallerysync.v1.MappingService.ReleaseLock:output_type -> gallerysync.v1.ReleaseLockResponse
-	47, // 84: gallerysync.v1.MappingService.PutIntent:output_type -> gallerysync.v1.PutIntentResponse
-	49, // 85: gallerysync.v1.MappingService.GetIntent:output_type -> gallerysync.v1.GetIntentResponse
-	51, // 86: gallerysync.v1.MappingService.DeleteIntent:output_type -> gallerysync.v1.DeleteIntentResponse
-	57, // 87: gallerysync.v1.MappingService.PutCursor:output_type -> gallerysync.v1.PutCursorResponse
-	59, // 88: gallerysync.v1.MappingService.GetCursor:output_type -> gallerysync.v1.GetCursorResponse
-	53, // 89: gallerysync.v1.MappingService.Throttle:output_type -> gallerysync.v1.ThrottleResponse
-	65, // [65:90] is the sub-list for method output_type
-	40, // [40:65] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	75, // 29: gallerysync.v1.MarkDedupRequest.ttl:type_name -> google.protobuf.Duration
+	75, // 30: gallerysync.v1.AcquireLockRequest.ttl:type_name -> google.protobuf.Duration
+	73, // 31: gallerysync.v1.Intent.attrs:type_name -> gallerysync.v1.Intent.AttrsEntry
+	74, // 32: gallerysync.v1.Intent.created_at:type_name -> google.protobuf.Timestamp
+	46, // 33: gallerysync.v1.PutIntentRequest.intent:type_name -> gallerysync.v1.Intent
+	75, // 34: gallerysync.v1.PutIntentRequest.ttl:type_name -> google.protobuf.Duration
+	46, // 35: gallerysync.v1.PutIntentResponse.intent:type_name -> gallerysync.v1.Intent
+	46, // 36: gallerysync.v1.GetIntentResponse.intent:type_name -> gallerysync.v1.Intent
+	75, // 37: gallerysync.v1.ThrottleRequest.period:type_name -> google.protobuf.Duration
+	75, // 38: gallerysync.v1.ThrottleResponse.retry_after:type_name -> google.protobuf.Duration
+	8,  // 39: gallerysync.v1.ScanLinksResponse.links:type_name -> gallerysync.v1.Link
+	7,  // 40: gallerysync.v1.ListConnectionsResponse.connections:type_name -> gallerysync.v1.Connection
+	5,  // 41: gallerysync.v1.ShareJob.state:type_name -> gallerysync.v1.ShareState
+	74, // 42: gallerysync.v1.ShareJob.created_at:type_name -> google.protobuf.Timestamp
+	74, // 43: gallerysync.v1.ShareJob.updated_at:type_name -> google.protobuf.Timestamp
+	74, // 44: gallerysync.v1.ShareJob.finished_at:type_name -> google.protobuf.Timestamp
+	63, // 45: gallerysync.v1.PutShareJobRequest.job:type_name -> gallerysync.v1.ShareJob
+	63, // 46: gallerysync.v1.PutShareJobResponse.job:type_name -> gallerysync.v1.ShareJob
+	63, // 47: gallerysync.v1.GetShareJobResponse.job:type_name -> gallerysync.v1.ShareJob
+	63, // 48: gallerysync.v1.ListShareJobsResponse.jobs:type_name -> gallerysync.v1.ShareJob
+	63, // 49: gallerysync.v1.CountShareItemResponse.job:type_name -> gallerysync.v1.ShareJob
+	10, // 50: gallerysync.v1.MappingService.PutTenant:input_type -> gallerysync.v1.PutTenantRequest
+	12, // 51: gallerysync.v1.MappingService.GetTenant:input_type -> gallerysync.v1.GetTenantRequest
+	14, // 52: gallerysync.v1.MappingService.RemoveTenant:input_type -> gallerysync.v1.RemoveTenantRequest
+	16, // 53: gallerysync.v1.MappingService.PutConnection:input_type -> gallerysync.v1.PutConnectionRequest
+	18, // 54: gallerysync.v1.MappingService.GetConnection:input_type -> gallerysync.v1.GetConnectionRequest
+	61, // 55: gallerysync.v1.MappingService.ListConnections:input_type -> gallerysync.v1.ListConnectionsRequest
+	20, // 56: gallerysync.v1.MappingService.PutLink:input_type -> gallerysync.v1.PutLinkRequest
+	22, // 57: gallerysync.v1.MappingService.GetLink:input_type -> gallerysync.v1.GetLinkRequest
+	55, // 58: gallerysync.v1.MappingService.ScanLinks:input_type -> gallerysync.v1.ScanLinksRequest
+	24, // 59: gallerysync.v1.MappingService.ListLinks:input_type -> gallerysync.v1.ListLinksRequest
+	26, // 60: gallerysync.v1.MappingService.GetItem:input_type -> gallerysync.v1.GetItemRequest
+	28, // 61: gallerysync.v1.MappingService.PutItem:input_type -> gallerysync.v1.PutItemRequest
+	30, // 62: gallerysync.v1.MappingService.DeleteItem:input_type -> gallerysync.v1.DeleteItemRequest
+	32, // 63: gallerysync.v1.MappingService.ListItems:input_type -> gallerysync.v1.ListItemsRequest
+	34, // 64: gallerysync.v1.MappingService.MarkEcho:input_type -> gallerysync.v1.MarkEchoRequest
+	36, // 65: gallerysync.v1.MappingService.CheckEcho:input_type -> gallerysync.v1.CheckEchoRequest
+	38, // 66: gallerysync.v1.MappingService.MarkDedup:input_type -> gallerysync.v1.MarkDedupRequest
+	40, // 67: gallerysync.v1.MappingService.CheckDedup:input_type -> gallerysync.v1.CheckDedupRequest
+	42, // 68: gallerysync.v1.MappingService.AcquireLock:input_type -> gallerysync.v1.AcquireLockRequest
+	44, // 69: gallerysync.v1.MappingService.ReleaseLock:input_type -> gallerysync.v1.ReleaseLockRequest
+	47, // 70: gallerysync.v1.MappingService.PutIntent:input_type -> gallerysync.v1.PutIntentRequest
+	49, // 71: gallerysync.v1.MappingService.GetIntent:input_type -> gallerysync.v1.GetIntentRequest
+	51, // 72: gallerysync.v1.MappingService.DeleteIntent:input_type -> gallerysync.v1.DeleteIntentRequest
+	64, // 73: gallerysync.v1.MappingService.PutShareJob:input_type -> gallerysync.v1.PutShareJobRequest
+	66, // 74: gallerysync.v1.MappingService.GetShareJob:input_type -> gallerysync.v1.GetShareJobRequest
+	68, // 75: gallerysync.v1.MappingService.ListShareJobs:input_type -> gallerysync.v1.ListShareJobsRequest
+	70, // 76: gallerysync.v1.MappingService.CountShareItem:input_type -> gallerysync.v1.CountShareItemRequest
+	57, // 77: gallerysync.v1.MappingService.PutCursor:input_type -> gallerysync.v1.PutCursorRequest
+	59, // 78: gallerysync.v1.MappingService.GetCursor:input_type -> gallerysync.v1.GetCursorRequest
+	53, // 79: gallerysync.v1.MappingService.Throttle:input_type -> gallerysync.v1.ThrottleRequest
+	11, // 80: gallerysync.v1.MappingService.PutTenant:output_type -> gallerysync.v1.PutTenantResponse
+	13, // 81: gallerysync.v1.MappingService.GetTenant:output_type -> gallerysync.v1.GetTenantResponse
+	15, // 82: gallerysync.v1.MappingService.RemoveTenant:output_type -> gallerysync.v1.RemoveTenantResponse
+	17, // 83: gallerysync.v1.MappingService.PutConnection:output_type -> gallerysync.v1.PutConnectionResponse
+	19, // 84: gallerysync.v1.MappingService.GetConnection:output_type -> gallerysync.v1.GetConnectionResponse
+	62, // 85: gallerysync.v1.MappingService.ListConnections:output_type -> gallerysync.v1.ListConnectionsResponse
+	21, // 86: gallerysync.v1.MappingService.PutLink:output_type -> gallerysync.v1.PutLinkResponse
+	23, // 87: gallerysync.v1.MappingService.GetLink:output_type -> gallerysync.v1.GetLinkResponse
+	56, // 88: gallerysync.v1.MappingService.ScanLinks:output_type -> gallerysync.v1.ScanLinksResponse
+	25, // 89: gallerysync.v1.MappingService.ListLinks:output_type -> gallerysync.v1.ListLinksResponse
+	27, // 90: gallerysync.v1.MappingService.GetItem:output_type -> gallerysync.v1.GetItemResponse
+	29, // 91: gallerysync.v1.MappingService.PutItem:output_type -> gallerysync.v1.PutItemResponse
+	31, // 92: gallerysync.v1.MappingService.DeleteItem:output_type -> gallerysync.v1.DeleteItemResponse
+	33, // 93: gallerysync.v1.MappingService.ListItems:output_type -> gallerysync.v1.ListItemsResponse
+	35, // 94: gallerysync.v1.MappingService.MarkEcho:output_type -> gallerysync.v1.MarkEchoResponse
+	37, // 95: gallerysync.v1.MappingService.CheckEcho:output_type -> gallerysync.v1.CheckEchoResponse
+	39, // 96: gallerysync.v1.MappingService.MarkDedup:output_type -> gallerysync.v1.MarkDedupResponse
+	41, // 97: gallerysync.v1.MappingService.CheckDedup:output_type -> gallerysync.v1.CheckDedupResponse
+	43, // 98: gallerysync.v1.MappingService.AcquireLock:output_type -> gallerysync.v1.AcquireLockResponse
+	45, // 99: gallerysync.v1.MappingService.ReleaseLock:output_type -> gallerysync.v1.ReleaseLockResponse
+	48, // 100: gallerysync.v1.MappingService.PutIntent:output_type -> gallerysync.v1.PutIntentResponse
+	50, // 101: gallerysync.v1.MappingService.GetIntent:output_type -> gallerysync.v1.GetIntentResponse
+	52, // 102: gallerysync.v1.MappingService.DeleteIntent:output_type -> gallerysync.v1.DeleteIntentResponse
+	65, // 103: gallerysync.v1.MappingService.PutShareJob:output_type -> gallerysync.v1.PutShareJobResponse
+	67, // 104: gallerysync.v1.MappingService.GetShareJob:output_type -> gallerysync.v1.GetShareJobResponse
+	69, // 105: gallerysync.v1.MappingService.ListShareJobs:output_type -> gallerysync.v1.ListShareJobsResponse
+	71, // 106: gallerysync.v1.MappingService.CountShareItem:output_type -> gallerysync.v1.CountShareItemResponse
+	58, // 107: gallerysync.v1.MappingService.PutCursor:output_type -> gallerysync.v1.PutCursorResponse
+	60, // 108: gallerysync.v1.MappingService.GetCursor:output_type -> gallerysync.v1.GetCursorResponse
+	54, // 109: gallerysync.v1.MappingService.Throttle:output_type -> gallerysync.v1.ThrottleResponse
+	80, // [80:110] is the sub-list for method output_type
+	50, // [50:80] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_gallerysync_v1_mapping_proto_init() }
@@ -3836,8 +4613,8 @@ func file_gallerysync_v1_mapping_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gallerysync_v1_mapping_proto_rawDesc), len(file_gallerysync_v1_mapping_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   57,
+			NumEnums:      6,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,31 +19,36 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MappingService_PutTenant_FullMethodName     = "/gallerysync.v1.MappingService/PutTenant"
-	MappingService_GetTenant_FullMethodName     = "/gallerysync.v1.MappingService/GetTenant"
-	MappingService_RemoveTenant_FullMethodName  = "/gallerysync.v1.MappingService/RemoveTenant"
-	MappingService_PutConnection_FullMethodName = "/gallerysync.v1.MappingService/PutConnection"
-	MappingService_GetConnection_FullMethodName = "/gallerysync.v1.MappingService/GetConnection"
-	MappingService_PutLink_FullMethodName       = "/gallerysync.v1.MappingService/PutLink"
-	MappingService_GetLink_FullMethodName       = "/gallerysync.v1.MappingService/GetLink"
-	MappingService_ScanLinks_FullMethodName     = "/gallerysync.v1.MappingService/ScanLinks"
-	MappingService_ListLinks_FullMethodName     = "/gallerysync.v1.MappingService/ListLinks"
-	MappingService_GetItem_FullMethodName       = "/gallerysync.v1.MappingService/GetItem"
-	MappingService_PutItem_FullMethodName       = "/gallerysync.v1.MappingService/PutItem"
-	MappingService_DeleteItem_FullMethodName    = "/gallerysync.v1.MappingService/DeleteItem"
-	MappingService_ListItems_FullMethodName     = "/gallerysync.v1.MappingService/ListItems"
-	MappingService_MarkEcho_FullMethodName      = "/gallerysync.v1.MappingService/MarkEcho"
-	MappingService_CheckEcho_FullMethodName     = "/gallerysync.v1.MappingService/CheckEcho"
-	MappingService_MarkDedup_FullMethodName     = "/gallerysync.v1.MappingService/MarkDedup"
-	MappingService_CheckDedup_FullMethodName    = "/gallerysync.v1.MappingService/CheckDedup"
-	MappingService_AcquireLock_FullMethodName   = "/gallerysync.v1.MappingService/AcquireLock"
-	MappingService_ReleaseLock_FullMethodName   = "/gallerysync.v1.MappingService/ReleaseLock"
-	MappingService_PutIntent_FullMethodName     = "/gallerysync.v1.MappingService/PutIntent"
-	MappingService_GetIntent_FullMethodName     = "/gallerysync.v1.MappingService/GetIntent"
-	MappingService_DeleteIntent_FullMethodName  = "/gallerysync.v1.MappingService/DeleteIntent"
-	MappingService_PutCursor_FullMethodName     = "/gallerysync.v1.MappingService/PutCursor"
-	MappingService_GetCursor_FullMethodName     = "/gallerysync.v1.MappingService/GetCursor"
-	MappingService_Throttle_FullMethodName      = "/gallerysync.v1.MappingService/Throttle"
+	MappingService_PutTenant_FullMethodName       = "/gallerysync.v1.MappingService/PutTenant"
+	MappingService_GetTenant_FullMethodName       = "/gallerysync.v1.MappingService/GetTenant"
+	MappingService_RemoveTenant_FullMethodName    = "/gallerysync.v1.MappingService/RemoveTenant"
+	MappingService_PutConnection_FullMethodName   = "/gallerysync.v1.MappingService/PutConnection"
+	MappingService_GetConnection_FullMethodName   = "/gallerysync.v1.MappingService/GetConnection"
+	MappingService_ListConnections_FullMethodName = "/gallerysync.v1.MappingService/ListConnections"
+	MappingService_PutLink_FullMethodName         = "/gallerysync.v1.MappingService/PutLink"
+	MappingService_GetLink_FullMethodName         = "/gallerysync.v1.MappingService/GetLink"
+	MappingService_ScanLinks_FullMethodName       = "/gallerysync.v1.MappingService/ScanLinks"
+	MappingService_ListLinks_FullMethodName       = "/gallerysync.v1.MappingService/ListLinks"
+	MappingService_GetItem_FullMethodName         = "/gallerysync.v1.MappingService/GetItem"
+	MappingService_PutItem_FullMethodName         = "/gallerysync.v1.MappingService/PutItem"
+	MappingService_DeleteItem_FullMethodName      = "/gallerysync.v1.MappingService/DeleteItem"
+	MappingService_ListItems_FullMethodName       = "/gallerysync.v1.MappingService/ListItems"
+	MappingService_MarkEcho_FullMethodName        = "/gallerysync.v1.MappingService/MarkEcho"
+	MappingService_CheckEcho_FullMethodName       = "/gallerysync.v1.MappingService/CheckEcho"
+	MappingService_MarkDedup_FullMethodName       = "/gallerysync.v1.MappingService/MarkDedup"
+	MappingService_CheckDedup_FullMethodName      = "/gallerysync.v1.MappingService/CheckDedup"
+	MappingService_AcquireLock_FullMethodName     = "/gallerysync.v1.MappingService/AcquireLock"
+	MappingService_ReleaseLock_FullMethodName     = "/gallerysync.v1.MappingService/ReleaseLock"
+	MappingService_PutIntent_FullMethodName       = "/gallerysync.v1.MappingService/PutIntent"
+	MappingService_GetIntent_FullMethodName       = "/gallerysync.v1.MappingService/GetIntent"
+	MappingService_DeleteIntent_FullMethodName    = "/gallerysync.v1.MappingService/DeleteIntent"
+	MappingService_PutShareJob_FullMethodName     = "/gallerysync.v1.MappingService/PutShareJob"
+	MappingService_GetShareJob_FullMethodName     = "/gallerysync.v1.MappingService/GetShareJob"
+	MappingService_ListShareJobs_FullMethodName   = "/gallerysync.v1.MappingService/ListShareJobs"
+	MappingService_CountShareItem_FullMethodName  = "/gallerysync.v1.MappingService/CountShareItem"
+	MappingService_PutCursor_FullMethodName       = "/gallerysync.v1.MappingService/PutCursor"
+	MappingService_GetCursor_FullMethodName       = "/gallerysync.v1.MappingService/GetCursor"
+	MappingService_Throttle_FullMethodName        = "/gallerysync.v1.MappingService/Throttle"
 )
 
 // MappingServiceClient is the client API for MappingService service.
@@ -67,6 +72,8 @@ type MappingServiceClient interface {
 	PutConnection(ctx context.Context, in *PutConnectionRequest, opts ...grpc.CallOption) (*PutConnectionResponse, error)
 	// GetConnection returns one connection with its credentials.
 	GetConnection(ctx context.Context, in *GetConnectionRequest, opts ...grpc.CallOption) (*GetConnectionResponse, error)
+	// ListConnections returns the tenant's connections without credentials.
+	ListConnections(ctx context.Context, in *ListConnectionsRequest, opts ...grpc.CallOption) (*ListConnectionsResponse, error)
 	// PutLink creates or replaces a gallery <-> album link.
 	PutLink(ctx context.Context, in *PutLinkRequest, opts ...grpc.CallOption) (*PutLinkResponse, error)
 	// GetLink returns one link.
@@ -107,6 +114,16 @@ type MappingServiceClient interface {
 	GetIntent(ctx context.Context, in *GetIntentRequest, opts ...grpc.CallOption) (*GetIntentResponse, error)
 	// DeleteIntent removes an intent once its result is recorded.
 	DeleteIntent(ctx context.Context, in *DeleteIntentRequest, opts ...grpc.CallOption) (*DeleteIntentResponse, error)
+	// PutShareJob creates or replaces a share job if its stored revision equals
+	// expected_revision (0: it must not exist yet).
+	PutShareJob(ctx context.Context, in *PutShareJobRequest, opts ...grpc.CallOption) (*PutShareJobResponse, error)
+	// GetShareJob returns one share job.
+	GetShareJob(ctx context.Context, in *GetShareJobRequest, opts ...grpc.CallOption) (*GetShareJobResponse, error)
+	// ListShareJobs returns the tenant's share jobs, newest first, optionally of one link.
+	ListShareJobs(ctx context.Context, in *ListShareJobsRequest, opts ...grpc.CallOption) (*ListShareJobsResponse, error)
+	// CountShareItem records the outcome of one item of a share job, once per
+	// item: a second count of the same item changes nothing.
+	CountShareItem(ctx context.Context, in *CountShareItemRequest, opts ...grpc.CallOption) (*CountShareItemResponse, error)
 	// PutCursor stores where a watcher is in a platform's change feed, so a
 	// restarted watcher resumes there and loses nothing.
 	PutCursor(ctx context.Context, in *PutCursorRequest, opts ...grpc.CallOption) (*PutCursorResponse, error)
@@ -170,6 +187,16 @@ func (c *mappingServiceClient) GetConnection(ctx context.Context, in *GetConnect
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetConnectionResponse)
 	err := c.cc.Invoke(ctx, MappingService_GetConnection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) ListConnections(ctx context.Context, in *ListConnectionsRequest, opts ...grpc.CallOption) (*ListConnectionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListConnectionsResponse)
+	err := c.cc.Invoke(ctx, MappingService_ListConnections_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -346,6 +373,46 @@ func (c *mappingServiceClient) DeleteIntent(ctx context.Context, in *DeleteInten
 	return out, nil
 }
 
+func (c *mappingServiceClient) PutShareJob(ctx context.Context, in *PutShareJobRequest, opts ...grpc.CallOption) (*PutShareJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PutShareJobResponse)
+	err := c.cc.Invoke(ctx, MappingService_PutShareJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) GetShareJob(ctx context.Context, in *GetShareJobRequest, opts ...grpc.CallOption) (*GetShareJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetShareJobResponse)
+	err := c.cc.Invoke(ctx, MappingService_GetShareJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) ListShareJobs(ctx context.Context, in *ListShareJobsRequest, opts ...grpc.CallOption) (*ListShareJobsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListShareJobsResponse)
+	err := c.cc.Invoke(ctx, MappingService_ListShareJobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) CountShareItem(ctx context.Context, in *CountShareItemRequest, opts ...grpc.CallOption) (*CountShareItemResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountShareItemResponse)
+	err := c.cc.Invoke(ctx, MappingService_CountShareItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *mappingServiceClient) PutCursor(ctx context.Context, in *PutCursorRequest, opts ...grpc.CallOption) (*PutCursorResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(PutCursorResponse)
@@ -397,6 +464,8 @@ type MappingServiceServer interface {
 	PutConnection(context.Context, *PutConnectionRequest) (*PutConnectionResponse, error)
 	// GetConnection returns one connection with its credentials.
 	GetConnection(context.Context, *GetConnectionRequest) (*GetConnectionResponse, error)
+	// ListConnections returns the tenant's connections without credentials.
+	ListConnections(context.Context, *ListConnectionsRequest) (*ListConnectionsResponse, error)
 	// PutLink creates or replaces a gallery <-> album link.
 	PutLink(context.Context, *PutLinkRequest) (*PutLinkResponse, error)
 	// GetLink returns one link.
@@ -437,6 +506,16 @@ type MappingServiceServer interface {
 	GetIntent(context.Context, *GetIntentRequest) (*GetIntentResponse, error)
 	// DeleteIntent removes an intent once its result is recorded.
 	DeleteIntent(context.Context, *DeleteIntentRequest) (*DeleteIntentResponse, error)
+	// PutShareJob creates or replaces a share job if its stored revision equals
+	// expected_revision (0: it must not exist yet).
+	PutShareJob(context.Context, *PutShareJobRequest) (*PutShareJobResponse, error)
+	// GetShareJob returns one share job.
+	GetShareJob(context.Context, *GetShareJobRequest) (*GetShareJobResponse, error)
+	// ListShareJobs returns the tenant's share jobs, newest first, optionally of one link.
+	ListShareJobs(context.Context, *ListShareJobsRequest) (*ListShareJobsResponse, error)
+	// CountShareItem records the outcome of one item of a share job, once per
+	// item: a second count of the same item changes nothing.
+	CountShareItem(context.Context, *CountShareItemRequest) (*CountShareItemResponse, error)
 	// PutCursor stores where a watcher is in a platform's change feed, so a
 	// restarted watcher resumes there and loses nothing.
 	PutCursor(context.Context, *PutCursorRequest) (*PutCursorResponse, error)
@@ -470,6 +549,9 @@ func (UnimplementedMappingServiceServer) PutConnection(context.Context, *PutConn
 }
 func (UnimplementedMappingServiceServer) GetConnection(context.Context, *GetConnectionRequest) (*GetConnectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetConnection not implemented")
+}
+func (UnimplementedMappingServiceServer) ListConnections(context.Context, *ListConnectionsRequest) (*ListConnectionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListConnections not implemented")
 }
 func (UnimplementedMappingServiceServer) PutLink(context.Context, *PutLinkRequest) (*PutLinkResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutLink not implemented")
@@ -521,6 +603,18 @@ func (UnimplementedMappingServiceServer) GetIntent(context.Context, *GetIntentRe
 }
 func (UnimplementedMappingServiceServer) DeleteIntent(context.Context, *DeleteIntentRequest) (*DeleteIntentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteIntent not implemented")
+}
+func (UnimplementedMappingServiceServer) PutShareJob(context.Context, *PutShareJobRequest) (*PutShareJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutShareJob not implemented")
+}
+func (UnimplementedMappingServiceServer) GetShareJob(context.Context, *GetShareJobRequest) (*GetShareJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetShareJob not implemented")
+}
+func (UnimplementedMappingServiceServer) ListShareJobs(context.Context, *ListShareJobsRequest) (*ListShareJobsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListShareJobs not implemented")
+}
+func (UnimplementedMappingServiceServer) CountShareItem(context.Context, *CountShareItemRequest) (*CountShareItemResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountShareItem not implemented")
 }
 func (UnimplementedMappingServiceServer) PutCursor(context.Context, *PutCursorRequest) (*PutCursorResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutCursor not implemented")
@@ -638,6 +732,24 @@ func _MappingService_GetConnection_Handler(srv interface{}, ctx context.Context,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(MappingServiceServer).GetConnection(ctx, req.(*GetConnectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_ListConnections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConnectionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).ListConnections(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_ListConnections_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).ListConnections(ctx, req.(*ListConnectionsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -948,6 +1060,78 @@ func _MappingService_DeleteIntent_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MappingService_PutShareJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutShareJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).PutShareJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_PutShareJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).PutShareJob(ctx, req.(*PutShareJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_GetShareJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetShareJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).GetShareJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_GetShareJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).GetShareJob(ctx, req.(*GetShareJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_ListShareJobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListShareJobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).ListShareJobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_ListShareJobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).ListShareJobs(ctx, req.(*ListShareJobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_CountShareItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountShareItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).CountShareItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_CountShareItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).CountShareItem(ctx, req.(*CountShareItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MappingService_PutCursor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PutCursorRequest)
 	if err := dec(in); err != nil {
@@ -1030,6 +1214,10 @@ var MappingService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _MappingService_GetConnection_Handler,
 		},
 		{
+			MethodName: "ListConnections",
+			Handler:    _MappingService_ListConnections_Handler,
+		},
+		{
 			MethodName: "PutLink",
 			Handler:    _MappingService_PutLink_Handler,
 		},
@@ -1096,6 +1284,22 @@ var MappingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteIntent",
 			Handler:    _MappingService_DeleteIntent_Handler,
+		},
+		{
+			MethodName: "PutShareJob",
+			Handler:    _MappingService_PutShareJob_Handler,
+		},
+		{
+			MethodName: "GetShareJob",
+			Handler:    _MappingService_GetShareJob_Handler,
+		},
+		{
+			MethodName: "ListShareJobs",
+			Handler:    _MappingService_ListShareJobs_Handler,
+		},
+		{
+			MethodName: "CountShareItem",
+			Handler:    _MappingService_CountShareItem_Handler,
 		},
 		{
 			MethodName: "PutCursor",
