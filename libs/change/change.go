@@ -28,6 +28,7 @@ const (
 	appToken         = "app"
 	mediaToken       = "media"
 	platformToken    = "platform"
+	shareToken       = "share"
 	anyTenantPattern = ">"
 )
 
@@ -56,6 +57,17 @@ func MediaSubject(tenant string) string { return subjectRoot + "." + mediaToken 
 // MediaFilter matches Media Manager file events of every tenant.
 func MediaFilter() string { return subjectRoot + "." + mediaToken + "." + anyTenantPattern }
 
+// ShareSubject is where the per-item work of share jobs to one platform is
+// published, apart from live changes so a large share never delays them.
+func ShareSubject(platform, tenant string) string {
+	return subjectRoot + "." + shareToken + "." + platform + "." + tenant
+}
+
+// ShareFilter matches the share work of one platform for every tenant.
+func ShareFilter(platform string) string {
+	return subjectRoot + "." + shareToken + "." + platform + "." + anyTenantPattern
+}
+
 // PlatformSubject is where changes seen on one platform are published.
 func PlatformSubject(platform, tenant string) string {
 	return subjectRoot + "." + platformToken + "." + platform + "." + tenant
@@ -71,6 +83,9 @@ func DeadLetterSubject(consumer string) string { return deadLetterRoot + "." + c
 func Subject(ev *gsv1.ChangeEvent) string {
 	if ev.GetOrigin() == gsv1.Origin_ORIGIN_PLATFORM {
 		return PlatformSubject(ev.GetPlatform(), ev.GetTenantId())
+	}
+	if ev.GetShareJobId() != "" {
+		return ShareSubject(ev.GetPlatform(), ev.GetTenantId())
 	}
 	switch ev.GetKind() {
 	case gsv1.ChangeKind_CHANGE_KIND_APP_INSTALLED, gsv1.ChangeKind_CHANGE_KIND_APP_REMOVED:
@@ -106,8 +121,10 @@ func Validate(ev *gsv1.ChangeEvent) error {
 		return fmt.Errorf("%w: tenant %q is not a subject token", ErrInvalid, ev.GetTenantId())
 	case ev.GetOrigin() == gsv1.Origin_ORIGIN_UNSPECIFIED:
 		return fmt.Errorf("%w: no origin", ErrInvalid)
-	case ev.GetOrigin() == gsv1.Origin_ORIGIN_PLATFORM && !validToken(ev.GetPlatform()):
+	case (ev.GetOrigin() == gsv1.Origin_ORIGIN_PLATFORM || ev.GetShareJobId() != "") && !validToken(ev.GetPlatform()):
 		return fmt.Errorf("%w: platform %q is not a subject token", ErrInvalid, ev.GetPlatform())
+	case ev.GetShareJobId() != "" && ev.GetLinkId() == "":
+		return fmt.Errorf("%w: share work without a link", ErrInvalid)
 	case ev.GetKind() == gsv1.ChangeKind_CHANGE_KIND_UNSPECIFIED:
 		return fmt.Errorf("%w: no kind", ErrInvalid)
 	case ev.GetOccurredAt() == nil:

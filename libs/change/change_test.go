@@ -36,6 +36,7 @@ func TestSubject(t *testing.T) {
 		{"platform", event(func(e *gsv1.ChangeEvent) { e.Origin = gsv1.Origin_ORIGIN_PLATFORM; e.Platform = "mastodon" }), "changes.platform.mastodon.t1"},
 		{"app removed", event(func(e *gsv1.ChangeEvent) { e.Kind = gsv1.ChangeKind_CHANGE_KIND_APP_REMOVED }), "changes.app.t1"},
 		{"media ready", event(func(e *gsv1.ChangeEvent) { e.Kind = gsv1.ChangeKind_CHANGE_KIND_MEDIA_READY }), "changes.media.t1"},
+		{"share work", event(func(e *gsv1.ChangeEvent) { e.ShareJobId = "j1"; e.LinkId = "l1"; e.Platform = "mastodon" }), "changes.share.mastodon.t1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +64,8 @@ func TestValidate(t *testing.T) {
 		{"no kind", event(func(e *gsv1.ChangeEvent) { e.Kind = gsv1.ChangeKind_CHANGE_KIND_UNSPECIFIED }), true},
 		{"no time", event(func(e *gsv1.ChangeEvent) { e.OccurredAt = nil }), true},
 		{"item without id", event(func(e *gsv1.ChangeEvent) { e.Item.ItemId = "" }), true},
+		{"share without link", event(func(e *gsv1.ChangeEvent) { e.ShareJobId = "j1"; e.Platform = "mastodon" }), true},
+		{"share without platform", event(func(e *gsv1.ChangeEvent) { e.ShareJobId = "j1"; e.LinkId = "l1" }), true},
 		{"media without file", event(func(e *gsv1.ChangeEvent) { e.Kind = gsv1.ChangeKind_CHANGE_KIND_MEDIA_READY }), true},
 		{"media with file", event(func(e *gsv1.ChangeEvent) {
 			e.Kind = gsv1.ChangeKind_CHANGE_KIND_MEDIA_READY

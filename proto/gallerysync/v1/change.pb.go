@@ -564,8 +564,12 @@ type ChangeEvent struct {
 	Media *MediaFile `protobuf:"bytes,14,opt,name=media,proto3" json:"media,omitempty"`
 	// For CHANGE_KIND_APP_INSTALLED on a duplicated site: the instance it was copied from.
 	OriginInstanceId string `protobuf:"bytes,15,opt,name=origin_instance_id,json=originInstanceId,proto3" json:"origin_instance_id,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Set on the per-item work of a share job: the job, and the one link it fills.
+	// Such events travel on their own subject (changes.share.<platform>.<tenant>).
+	ShareJobId    string `protobuf:"bytes,16,opt,name=share_job_id,json=shareJobId,proto3" json:"share_job_id,omitempty"`
+	LinkId        string `protobuf:"bytes,17,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChangeEvent) Reset() {
@@ -703,6 +707,20 @@ func (x *ChangeEvent) GetOriginInstanceId() string {
 	return ""
 }
 
+func (x *ChangeEvent) GetShareJobId() string {
+	if x != nil {
+		return x.ShareJobId
+	}
+	return ""
+}
+
+func (x *ChangeEvent) GetLinkId() string {
+	if x != nil {
+		return x.LinkId
+	}
+	return ""
+}
+
 var File_gallerysync_v1_change_proto protoreflect.FileDescriptor
 
 const file_gallerysync_v1_change_proto_rawDesc = "" +
@@ -739,7 +757,7 @@ const file_gallerysync_v1_change_proto_rawDesc = "" +
 	"\tmime_type\x18\x04 \x01(\tR\bmimeType\x12\x14\n" +
 	"\x05width\x18\x05 \x01(\x05R\x05width\x12\x16\n" +
 	"\x06height\x18\x06 \x01(\x05R\x06height\x12!\n" +
-	"\fexternal_ids\x18\a \x03(\tR\vexternalIds\"\xf5\x04\n" +
+	"\fexternal_ids\x18\a \x03(\tR\vexternalIds\"\xb0\x05\n" +
 	"\vChangeEvent\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1b\n" +
 	"\ttenant_id\x18\x02 \x01(\tR\btenantId\x12.\n" +
@@ -758,7 +776,10 @@ const file_gallerysync_v1_change_proto_rawDesc = "" +
 	"\bidentity\x18\f \x01(\v2\x18.gallerysync.v1.IdentityR\bidentity\x12'\n" +
 	"\x0foriginated_from\x18\r \x01(\tR\x0eoriginatedFrom\x12/\n" +
 	"\x05media\x18\x0e \x01(\v2\x19.gallerysync.v1.MediaFileR\x05media\x12,\n" +
-	"\x12origin_instance_id\x18\x0f \x01(\tR\x10originInstanceId*E\n" +
+	"\x12origin_instance_id\x18\x0f \x01(\tR\x10originInstanceId\x12 \n" +
+	"\fshare_job_id\x18\x10 \x01(\tR\n" +
+	"shareJobId\x12\x17\n" +
+	"\alink_id\x18\x11 \x01(\tR\x06linkId*E\n" +
 	"\x06Origin\x12\x16\n" +
 	"\x12ORIGIN_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +

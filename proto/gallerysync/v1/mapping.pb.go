@@ -3949,7 +3949,8 @@ type CountShareItemRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
 	JobId    string                 `protobuf:"bytes,2,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
-	// The Wix item id; each is counted at most once.
+	// The Wix item id. Each item counts once; a failed item that later
+	// succeeds (a replayed dead letter) moves from failed to done.
 	ItemId        string `protobuf:"bytes,3,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
 	Failed        bool   `protobuf:"varint,4,opt,name=failed,proto3" json:"failed,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -4054,6 +4055,400 @@ func (*CountShareItemResponse) Descriptor() ([]byte, []int) {
 func (x *CountShareItemResponse) GetJob() *ShareJob {
 	if x != nil {
 		return x.Job
+	}
+	return nil
+}
+
+type DeleteLinkRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	LinkId        string                 `protobuf:"bytes,2,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteLinkRequest) Reset() {
+	*x = DeleteLinkRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteLinkRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteLinkRequest) ProtoMessage() {}
+
+func (x *DeleteLinkRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteLinkRequest.ProtoReflect.Descriptor instead.
+func (*DeleteLinkRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *DeleteLinkRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *DeleteLinkRequest) GetLinkId() string {
+	if x != nil {
+		return x.LinkId
+	}
+	return ""
+}
+
+type DeleteLinkResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteLinkResponse) Reset() {
+	*x = DeleteLinkResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteLinkResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteLinkResponse) ProtoMessage() {}
+
+func (x *DeleteLinkResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteLinkResponse.ProtoReflect.Descriptor instead.
+func (*DeleteLinkResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{67}
+}
+
+// LogEntry is one sync action on one item of a link.
+type LogEntry struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	At         *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
+	WixItemId  string                 `protobuf:"bytes,2,opt,name=wix_item_id,json=wixItemId,proto3" json:"wix_item_id,omitempty"`
+	ExternalId string                 `protobuf:"bytes,3,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	// Which side was written: SIDE_PLATFORM for Wix -> platform.
+	Target Side `protobuf:"varint,4,opt,name=target,proto3,enum=gallerysync.v1.Side" json:"target,omitempty"`
+	// create, update, delete, echo_dropped, stale, failed, ...
+	Action string `protobuf:"bytes,5,opt,name=action,proto3" json:"action,omitempty"`
+	Detail string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	// The change event that caused it.
+	EventId       string `protobuf:"bytes,7,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogEntry) Reset() {
+	*x = LogEntry{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogEntry) ProtoMessage() {}
+
+func (x *LogEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogEntry.ProtoReflect.Descriptor instead.
+func (*LogEntry) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *LogEntry) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *LogEntry) GetWixItemId() string {
+	if x != nil {
+		return x.WixItemId
+	}
+	return ""
+}
+
+func (x *LogEntry) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+func (x *LogEntry) GetTarget() Side {
+	if x != nil {
+		return x.Target
+	}
+	return Side_SIDE_UNSPECIFIED
+}
+
+func (x *LogEntry) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *LogEntry) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *LogEntry) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+type AppendLogRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TenantId      string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	LinkId        string                 `protobuf:"bytes,2,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
+	Entry         *LogEntry              `protobuf:"bytes,3,opt,name=entry,proto3" json:"entry,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppendLogRequest) Reset() {
+	*x = AppendLogRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppendLogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppendLogRequest) ProtoMessage() {}
+
+func (x *AppendLogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppendLogRequest.ProtoReflect.Descriptor instead.
+func (*AppendLogRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *AppendLogRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *AppendLogRequest) GetLinkId() string {
+	if x != nil {
+		return x.LinkId
+	}
+	return ""
+}
+
+func (x *AppendLogRequest) GetEntry() *LogEntry {
+	if x != nil {
+		return x.Entry
+	}
+	return nil
+}
+
+type AppendLogResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppendLogResponse) Reset() {
+	*x = AppendLogResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppendLogResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppendLogResponse) ProtoMessage() {}
+
+func (x *AppendLogResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppendLogResponse.ProtoReflect.Descriptor instead.
+func (*AppendLogResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{70}
+}
+
+type ListLogRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	TenantId string                 `protobuf:"bytes,1,opt,name=tenant_id,json=tenantId,proto3" json:"tenant_id,omitempty"`
+	LinkId   string                 `protobuf:"bytes,2,opt,name=link_id,json=linkId,proto3" json:"link_id,omitempty"`
+	// Optional: only entries of this Wix item.
+	WixItemId string `protobuf:"bytes,3,opt,name=wix_item_id,json=wixItemId,proto3" json:"wix_item_id,omitempty"`
+	// Default 50, at most 1000.
+	Limit         int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLogRequest) Reset() {
+	*x = ListLogRequest{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLogRequest) ProtoMessage() {}
+
+func (x *ListLogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLogRequest.ProtoReflect.Descriptor instead.
+func (*ListLogRequest) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *ListLogRequest) GetTenantId() string {
+	if x != nil {
+		return x.TenantId
+	}
+	return ""
+}
+
+func (x *ListLogRequest) GetLinkId() string {
+	if x != nil {
+		return x.LinkId
+	}
+	return ""
+}
+
+func (x *ListLogRequest) GetWixItemId() string {
+	if x != nil {
+		return x.WixItemId
+	}
+	return ""
+}
+
+func (x *ListLogRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ListLogResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*LogEntry            `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLogResponse) Reset() {
+	*x = ListLogResponse{}
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLogResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLogResponse) ProtoMessage() {}
+
+func (x *ListLogResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gallerysync_v1_mapping_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLogResponse.ProtoReflect.Descriptor instead.
+func (*ListLogResponse) Descriptor() ([]byte, []int) {
+	return file_gallerysync_v1_mapping_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *ListLogResponse) GetEntries() []*LogEntry {
+	if x != nil {
+		return x.Entries
 	}
 	return nil
 }
@@ -4324,7 +4719,32 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\aitem_id\x18\x03 \x01(\tR\x06itemId\x12\x16\n" +
 	"\x06failed\x18\x04 \x01(\bR\x06failed\"D\n" +
 	"\x16CountShareItemResponse\x12*\n" +
-	"\x03job\x18\x01 \x01(\v2\x18.gallerysync.v1.ShareJobR\x03job*^\n" +
+	"\x03job\x18\x01 \x01(\v2\x18.gallerysync.v1.ShareJobR\x03job\"I\n" +
+	"\x11DeleteLinkRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x17\n" +
+	"\alink_id\x18\x02 \x01(\tR\x06linkId\"\x14\n" +
+	"\x12DeleteLinkResponse\"\xf0\x01\n" +
+	"\bLogEntry\x12*\n" +
+	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x1e\n" +
+	"\vwix_item_id\x18\x02 \x01(\tR\twixItemId\x12\x1f\n" +
+	"\vexternal_id\x18\x03 \x01(\tR\n" +
+	"externalId\x12,\n" +
+	"\x06target\x18\x04 \x01(\x0e2\x14.gallerysync.v1.SideR\x06target\x12\x16\n" +
+	"\x06action\x18\x05 \x01(\tR\x06action\x12\x16\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\x12\x19\n" +
+	"\bevent_id\x18\a \x01(\tR\aeventId\"x\n" +
+	"\x10AppendLogRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x17\n" +
+	"\alink_id\x18\x02 \x01(\tR\x06linkId\x12.\n" +
+	"\x05entry\x18\x03 \x01(\v2\x18.gallerysync.v1.LogEntryR\x05entry\"\x13\n" +
+	"\x11AppendLogResponse\"|\n" +
+	"\x0eListLogRequest\x12\x1b\n" +
+	"\ttenant_id\x18\x01 \x01(\tR\btenantId\x12\x17\n" +
+	"\alink_id\x18\x02 \x01(\tR\x06linkId\x12\x1e\n" +
+	"\vwix_item_id\x18\x03 \x01(\tR\twixItemId\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\x05R\x05limit\"E\n" +
+	"\x0fListLogResponse\x122\n" +
+	"\aentries\x18\x01 \x03(\v2\x18.gallerysync.v1.LogEntryR\aentries*^\n" +
 	"\vTenantState\x12\x1c\n" +
 	"\x18TENANT_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13TENANT_STATE_ACTIVE\x10\x01\x12\x18\n" +
@@ -4354,7 +4774,7 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\x13SHARE_STATE_RUNNING\x10\x02\x12\x16\n" +
 	"\x12SHARE_STATE_PAUSED\x10\x03\x12\x19\n" +
 	"\x15SHARE_STATE_CANCELLED\x10\x04\x12\x14\n" +
-	"\x10SHARE_STATE_DONE\x10\x052\x83\x14\n" +
+	"\x10SHARE_STATE_DONE\x10\x052\xf6\x15\n" +
 	"\x0eMappingService\x12P\n" +
 	"\tPutTenant\x12 .gallerysync.v1.PutTenantRequest\x1a!.gallerysync.v1.PutTenantResponse\x12P\n" +
 	"\tGetTenant\x12 .gallerysync.v1.GetTenantRequest\x1a!.gallerysync.v1.GetTenantResponse\x12Y\n" +
@@ -4363,7 +4783,9 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\rGetConnection\x12$.gallerysync.v1.GetConnectionRequest\x1a%.gallerysync.v1.GetConnectionResponse\x12b\n" +
 	"\x0fListConnections\x12&.gallerysync.v1.ListConnectionsRequest\x1a'.gallerysync.v1.ListConnectionsResponse\x12J\n" +
 	"\aPutLink\x12\x1e.gallerysync.v1.PutLinkRequest\x1a\x1f.gallerysync.v1.PutLinkResponse\x12J\n" +
-	"\aGetLink\x12\x1e.gallerysync.v1.GetLinkRequest\x1a\x1f.gallerysync.v1.GetLinkResponse\x12P\n" +
+	"\aGetLink\x12\x1e.gallerysync.v1.GetLinkRequest\x1a\x1f.gallerysync.v1.GetLinkResponse\x12S\n" +
+	"\n" +
+	"DeleteLink\x12!.gallerysync.v1.DeleteLinkRequest\x1a\".gallerysync.v1.DeleteLinkResponse\x12P\n" +
 	"\tScanLinks\x12 .gallerysync.v1.ScanLinksRequest\x1a!.gallerysync.v1.ScanLinksResponse\x12P\n" +
 	"\tListLinks\x12 .gallerysync.v1.ListLinksRequest\x1a!.gallerysync.v1.ListLinksResponse\x12J\n" +
 	"\aGetItem\x12\x1e.gallerysync.v1.GetItemRequest\x1a\x1f.gallerysync.v1.GetItemResponse\x12J\n" +
@@ -4385,6 +4807,8 @@ const file_gallerysync_v1_mapping_proto_rawDesc = "" +
 	"\vGetShareJob\x12\".gallerysync.v1.GetShareJobRequest\x1a#.gallerysync.v1.GetShareJobResponse\x12\\\n" +
 	"\rListShareJobs\x12$.gallerysync.v1.ListShareJobsRequest\x1a%.gallerysync.v1.ListShareJobsResponse\x12_\n" +
 	"\x0eCountShareItem\x12%.gallerysync.v1.CountShareItemRequest\x1a&.gallerysync.v1.CountShareItemResponse\x12P\n" +
+	"\tAppendLog\x12 .gallerysync.v1.AppendLogRequest\x1a!.gallerysync.v1.AppendLogResponse\x12J\n" +
+	"\aListLog\x12\x1e.gallerysync.v1.ListLogRequest\x1a\x1f.gallerysync.v1.ListLogResponse\x12P\n" +
 	"\tPutCursor\x12 .gallerysync.v1.PutCursorRequest\x1a!.gallerysync.v1.PutCursorResponse\x12P\n" +
 	"\tGetCursor\x12 .gallerysync.v1.GetCursorRequest\x1a!.gallerysync.v1.GetCursorResponse\x12M\n" +
 	"\bThrottle\x12\x1f.gallerysync.v1.ThrottleRequest\x1a .gallerysync.v1.ThrottleResponseB4Z2gallerysync.dev/proto/gallerysync/v1;gallerysyncv1b\x06proto3"
@@ -4402,7 +4826,7 @@ func file_gallerysync_v1_mapping_proto_rawDescGZIP() []byte {
 }
 
 var file_gallerysync_v1_mapping_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_gallerysync_v1_mapping_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_gallerysync_v1_mapping_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
 var file_gallerysync_v1_mapping_proto_goTypes = []any{
 	(TenantState)(0),                // 0: gallerysync.v1.TenantState
 	(LinkState)(0),                  // 1: gallerysync.v1.LinkState
@@ -4476,23 +4900,30 @@ var file_gallerysync_v1_mapping_proto_goTypes = []any{
 	(*ListShareJobsResponse)(nil),   // 69: gallerysync.v1.ListShareJobsResponse
 	(*CountShareItemRequest)(nil),   // 70: gallerysync.v1.CountShareItemRequest
 	(*CountShareItemResponse)(nil),  // 71: gallerysync.v1.CountShareItemResponse
-	nil,                             // 72: gallerysync.v1.ItemMapping.ExternalAttrsEntry
-	nil,                             // 73: gallerysync.v1.Intent.AttrsEntry
-	(*timestamppb.Timestamp)(nil),   // 74: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),     // 75: google.protobuf.Duration
+	(*DeleteLinkRequest)(nil),       // 72: gallerysync.v1.DeleteLinkRequest
+	(*DeleteLinkResponse)(nil),      // 73: gallerysync.v1.DeleteLinkResponse
+	(*LogEntry)(nil),                // 74: gallerysync.v1.LogEntry
+	(*AppendLogRequest)(nil),        // 75: gallerysync.v1.AppendLogRequest
+	(*AppendLogResponse)(nil),       // 76: gallerysync.v1.AppendLogResponse
+	(*ListLogRequest)(nil),          // 77: gallerysync.v1.ListLogRequest
+	(*ListLogResponse)(nil),         // 78: gallerysync.v1.ListLogResponse
+	nil,                             // 79: gallerysync.v1.ItemMapping.ExternalAttrsEntry
+	nil,                             // 80: gallerysync.v1.Intent.AttrsEntry
+	(*timestamppb.Timestamp)(nil),   // 81: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),     // 82: google.protobuf.Duration
 }
 var file_gallerysync_v1_mapping_proto_depIdxs = []int32{
 	0,  // 0: gallerysync.v1.Tenant.state:type_name -> gallerysync.v1.TenantState
-	74, // 1: gallerysync.v1.Tenant.created_at:type_name -> google.protobuf.Timestamp
-	74, // 2: gallerysync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
+	81, // 1: gallerysync.v1.Tenant.created_at:type_name -> google.protobuf.Timestamp
+	81, // 2: gallerysync.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: gallerysync.v1.Link.state:type_name -> gallerysync.v1.LinkState
 	2,  // 4: gallerysync.v1.Link.direction:type_name -> gallerysync.v1.Direction
-	74, // 5: gallerysync.v1.Link.created_at:type_name -> google.protobuf.Timestamp
+	81, // 5: gallerysync.v1.Link.created_at:type_name -> google.protobuf.Timestamp
 	3,  // 6: gallerysync.v1.ItemMapping.state:type_name -> gallerysync.v1.ItemState
-	74, // 7: gallerysync.v1.ItemMapping.wix_version:type_name -> google.protobuf.Timestamp
-	74, // 8: gallerysync.v1.ItemMapping.external_version:type_name -> google.protobuf.Timestamp
-	72, // 9: gallerysync.v1.ItemMapping.external_attrs:type_name -> gallerysync.v1.ItemMapping.ExternalAttrsEntry
-	74, // 10: gallerysync.v1.ItemMapping.updated_at:type_name -> google.protobuf.Timestamp
+	81, // 7: gallerysync.v1.ItemMapping.wix_version:type_name -> google.protobuf.Timestamp
+	81, // 8: gallerysync.v1.ItemMapping.external_version:type_name -> google.protobuf.Timestamp
+	79, // 9: gallerysync.v1.ItemMapping.external_attrs:type_name -> gallerysync.v1.ItemMapping.ExternalAttrsEntry
+	81, // 10: gallerysync.v1.ItemMapping.updated_at:type_name -> google.protobuf.Timestamp
 	6,  // 11: gallerysync.v1.PutTenantRequest.tenant:type_name -> gallerysync.v1.Tenant
 	6,  // 12: gallerysync.v1.PutTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
 	6,  // 13: gallerysync.v1.GetTenantResponse.tenant:type_name -> gallerysync.v1.Tenant
@@ -4509,94 +4940,104 @@ var file_gallerysync_v1_mapping_proto_depIdxs = []int32{
 	9,  // 24: gallerysync.v1.PutItemResponse.item:type_name -> gallerysync.v1.ItemMapping
 	9,  // 25: gallerysync.v1.ListItemsResponse.items:type_name -> gallerysync.v1.ItemMapping
 	4,  // 26: gallerysync.v1.MarkEchoRequest.side:type_name -> gallerysync.v1.Side
-	75, // 27: gallerysync.v1.MarkEchoRequest.ttl:type_name -> google.protobuf.Duration
+	82, // 27: gallerysync.v1.MarkEchoRequest.ttl:type_name -> google.protobuf.Duration
 	4,  // 28: gallerysync.v1.CheckEchoRequest.side:type_name -> gallerysync.v1.Side
-	75, // 29: gallerysync.v1.MarkDedupRequest.ttl:type_name -> google.protobuf.Duration
-	75, // 30: gallerysync.v1.AcquireLockRequest.ttl:type_name -> google.protobuf.Duration
-	73, // 31: gallerysync.v1.Intent.attrs:type_name -> gallerysync.v1.Intent.AttrsEntry
-	74, // 32: gallerysync.v1.Intent.created_at:type_name -> google.protobuf.Timestamp
+	82, // 29: gallerysync.v1.MarkDedupRequest.ttl:type_name -> google.protobuf.Duration
+	82, // 30: gallerysync.v1.AcquireLockRequest.ttl:type_name -> google.protobuf.Duration
+	80, // 31: gallerysync.v1.Intent.attrs:type_name -> gallerysync.v1.Intent.AttrsEntry
+	81, // 32: gallerysync.v1.Intent.created_at:type_name -> google.protobuf.Timestamp
 	46, // 33: gallerysync.v1.PutIntentRequest.intent:type_name -> gallerysync.v1.Intent
-	75, // 34: gallerysync.v1.PutIntentRequest.ttl:type_name -> google.protobuf.Duration
+	82, // 34: gallerysync.v1.PutIntentRequest.ttl:type_name -> google.protobuf.Duration
 	46, // 35: gallerysync.v1.PutIntentResponse.intent:type_name -> gallerysync.v1.Intent
 	46, // 36: gallerysync.v1.GetIntentResponse.intent:type_name -> gallerysync.v1.Intent
-	75, // 37: gallerysync.v1.ThrottleRequest.period:type_name -> google.protobuf.Duration
-	75, // 38: gallerysync.v1.ThrottleResponse.retry_after:type_name -> google.protobuf.Duration
+	82, // 37: gallerysync.v1.ThrottleRequest.period:type_name -> google.protobuf.Duration
+	82, // 38: gallerysync.v1.ThrottleResponse.retry_after:type_name -> google.protobuf.Duration
 	8,  // 39: gallerysync.v1.ScanLinksResponse.links:type_name -> gallerysync.v1.Link
 	7,  // 40: gallerysync.v1.ListConnectionsResponse.connections:type_name -> gallerysync.v1.Connection
 	5,  // 41: gallerysync.v1.ShareJob.state:type_name -> gallerysync.v1.ShareState
-	74, // 42: gallerysync.v1.ShareJob.created_at:type_name -> google.protobuf.Timestamp
-	74, // 43: gallerysync.v1.ShareJob.updated_at:type_name -> google.protobuf.Timestamp
-	74, // 44: gallerysync.v1.ShareJob.finished_at:type_name -> google.protobuf.Timestamp
+	81, // 42: gallerysync.v1.ShareJob.created_at:type_name -> google.protobuf.Timestamp
+	81, // 43: gallerysync.v1.ShareJob.updated_at:type_name -> google.protobuf.Timestamp
+	81, // 44: gallerysync.v1.ShareJob.finished_at:type_name -> google.protobuf.Timestamp
 	63, // 45: gallerysync.v1.PutShareJobRequest.job:type_name -> gallerysync.v1.ShareJob
 	63, // 46: gallerysync.v1.PutShareJobResponse.job:type_name -> gallerysync.v1.ShareJob
 	63, // 47: gallerysync.v1.GetShareJobResponse.job:type_name -> gallerysync.v1.ShareJob
 	63, // 48: gallerysync.v1.ListShareJobsResponse.jobs:type_name -> gallerysync.v1.ShareJob
 	63, // 49: gallerysync.v1.CountShareItemResponse.job:type_name -> gallerysync.v1.ShareJob
-	10, // 50: gallerysync.v1.MappingService.PutTenant:input_type -> gallerysync.v1.PutTenantRequest
-	12, // 51: gallerysync.v1.MappingService.GetTenant:input_type -> gallerysync.v1.GetTenantRequest
-	14, // 52: gallerysync.v1.MappingService.RemoveTenant:input_type -> gallerysync.v1.RemoveTenantRequest
-	16, // 53: gallerysync.v1.MappingService.PutConnection:input_type -> gallerysync.v1.PutConnectionRequest
-	18, // 54: gallerysync.v1.MappingService.GetConnection:input_type -> gallerysync.v1.GetConnectionRequest
-	61, // 55: gallerysync.v1.MappingService.ListConnections:input_type -> gallerysync.v1.ListConnectionsRequest
-	20, // 56: gallerysync.v1.MappingService.PutLink:input_type -> gallerysync.v1.PutLinkRequest
-	22, // 57: gallerysync.v1.MappingService.GetLink:input_type -> gallerysync.v1.GetLinkRequest
-	55, // 58: gallerysync.v1.MappingService.ScanLinks:input_type -> gallerysync.v1.ScanLinksRequest
-	24, // 59: gallerysync.v1.MappingService.ListLinks:input_type -> gallerysync.v1.ListLinksRequest
-	26, // 60: gallerysync.v1.MappingService.GetItem:input_type -> gallerysync.v1.GetItemRequest
-	28, // 61: gallerysync.v1.MappingService.PutItem:input_type -> gallerysync.v1.PutItemRequest
-	30, // 62: gallerysync.v1.MappingService.DeleteItem:input_type -> gallerysync.v1.DeleteItemRequest
-	32, // 63: gallerysync.v1.MappingService.ListItems:input_type -> gallerysync.v1.ListItemsRequest
-	34, // 64: gallerysync.v1.MappingService.MarkEcho:input_type -> gallerysync.v1.MarkEchoRequest
-	36, // 65: gallerysync.v1.MappingService.CheckEcho:input_type -> gallerysync.v1.CheckEchoRequest
-	38, // 66: gallerysync.v1.MappingService.MarkDedup:input_type -> gallerysync.v1.MarkDedupRequest
-	40, // 67: gallerysync.v1.MappingService.CheckDedup:input_type -> gallerysync.v1.CheckDedupRequest
-	42, // 68: gallerysync.v1.MappingService.AcquireLock:input_type -> gallerysync.v1.AcquireLockRequest
-	44, // 69: gallerysync.v1.MappingService.ReleaseLock:input_type -> gallerysync.v1.ReleaseLockRequest
-	47, // 70: gallerysync.v1.MappingService.PutIntent:input_type -> gallerysync.v1.PutIntentRequest
-	49, // 71: gallerysync.v1.MappingService.GetIntent:input_type -> gallerysync.v1.GetIntentRequest
-	51, // 72: gallerysync.v1.MappingService.DeleteIntent:input_type -> gallerysync.v1.DeleteIntentRequest
-	64, // 73: gallerysync.v1.MappingService.PutShareJob:input_type -> gallerysync.v1.PutShareJobRequest
-	66, // 74: gallerysync.v1.MappingService.GetShareJob:input_type -> gallerysync.v1.GetShareJobRequest
-	68, // 75: gallerysync.v1.MappingService.ListShareJobs:input_type -> gallerysync.v1.ListShareJobsRequest
-	70, // 76: gallerysync.v1.MappingService.CountShareItem:input_type -> gallerysync.v1.CountShareItemRequest
-	57, // 77: gallerysync.v1.MappingService.PutCursor:input_type -> gallerysync.v1.PutCursorRequest
-	59, // 78: gallerysync.v1.MappingService.GetCursor:input_type -> gallerysync.v1.GetCursorRequest
-	53, // 79: gallerysync.v1.MappingService.Throttle:input_type -> gallerysync.v1.ThrottleRequest
-	11, // 80: gallerysync.v1.MappingService.PutTenant:output_type -> gallerysync.v1.PutTenantResponse
-	13, // 81: gallerysync.v1.MappingService.GetTenant:output_type -> gallerysync.v1.GetTenantResponse
-	15, // 82: gallerysync.v1.MappingService.RemoveTenant:output_type -> gallerysync.v1.RemoveTenantResponse
-	17, // 83: gallerysync.v1.MappingService.PutConnection:output_type -> gallerysync.v1.PutConnectionResponse
-	19, // 84: gallerysync.v1.MappingService.GetConnection:output_type -> gallerysync.v1.GetConnectionResponse
-	62, // 85: gallerysync.v1.MappingService.ListConnections:output_type -> gallerysync.v1.ListConnectionsResponse
-	21, // 86: gallerysync.v1.MappingService.PutLink:output_type -> gallerysync.v1.PutLinkResponse
-	23, // 87: gallerysync.v1.MappingService.GetLink:output_type -> gallerysync.v1.GetLinkResponse
-	56, // 88: gallerysync.v1.MappingService.ScanLinks:output_type -> gallerysync.v1.ScanLinksResponse
-	25, // 89: gallerysync.v1.MappingService.ListLinks:output_type -> gallerysync.v1.ListLinksResponse
-	27, // 90: gallerysync.v1.MappingService.GetItem:output_type -> gallerysync.v1.GetItemResponse
-	29, // 91: gallerysync.v1.MappingService.PutItem:output_type -> gallerysync.v1.PutItemResponse
-	31, // 92: gallerysync.v1.MappingService.DeleteItem:output_type -> gallerysync.v1.DeleteItemResponse
-	33, // 93: gallerysync.v1.MappingService.ListItems:output_type -> gallerysync.v1.ListItemsResponse
-	35, // 94: gallerysync.v1.MappingService.MarkEcho:output_type -> gallerysync.v1.MarkEchoResponse
-	37, // 95: gallerysync.v1.MappingService.CheckEcho:output_type -> gallerysync.v1.CheckEchoResponse
-	39, // 96: gallerysync.v1.MappingService.MarkDedup:output_type -> gallerysync.v1.MarkDedupResponse
-	41, // 97: gallerysync.v1.MappingService.CheckDedup:output_type -> gallerysync.v1.CheckDedupResponse
-	43, // 98: gallerysync.v1.MappingService.AcquireLock:output_type -> gallerysync.v1.AcquireLockResponse
-	45, // 99: gallerysync.v1.MappingService.ReleaseLock:output_type -> gallerysync.v1.ReleaseLockResponse
-	48, // 100: gallerysync.v1.MappingService.PutIntent:output_type -> gallerysync.v1.PutIntentResponse
-	50, // 101: gallerysync.v1.MappingService.GetIntent:output_type -> gallerysync.v1.GetIntentResponse
-	52, // 102: gallerysync.v1.MappingService.DeleteIntent:output_type -> gallerysync.v1.DeleteIntentResponse
-	65, // 103: gallerysync.v1.MappingService.PutShareJob:output_type -> gallerysync.v1.PutShareJobResponse
-	67, // 104: gallerysync.v1.MappingService.GetShareJob:output_type -> gallerysync.v1.GetShareJobResponse
-	69, // 105: gallerysync.v1.MappingService.ListShareJobs:output_type -> gallerysync.v1.ListShareJobsResponse
-	71, // 106: gallerysync.v1.MappingService.CountShareItem:output_type -> gallerysync.v1.CountShareItemResponse
-	58, // 107: gallerysync.v1.MappingService.PutCursor:output_type -> gallerysync.v1.PutCursorResponse
-	60, // 108: gallerysync.v1.MappingService.GetCursor:output_type -> gallerysync.v1.GetCursorResponse
-	54, // 109: gallerysync.v1.MappingService.Throttle:output_type -> gallerysync.v1.ThrottleResponse
-	80, // [80:110] is the sub-list for method output_type
-	50, // [50:80] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	81, // 50: gallerysync.v1.LogEntry.at:type_name -> google.protobuf.Timestamp
+	4,  // 51: gallerysync.v1.LogEntry.target:type_name -> gallerysync.v1.Side
+	74, // 52: gallerysync.v1.AppendLogRequest.entry:type_name -> gallerysync.v1.LogEntry
+	74, // 53: gallerysync.v1.ListLogResponse.entries:type_name -> gallerysync.v1.LogEntry
+	10, // 54: gallerysync.v1.MappingService.PutTenant:input_type -> gallerysync.v1.PutTenantRequest
+	12, // 55: gallerysync.v1.MappingService.GetTenant:input_type -> gallerysync.v1.GetTenantRequest
+	14, // 56: gallerysync.v1.MappingService.RemoveTenant:input_type -> gallerysync.v1.RemoveTenantRequest
+	16, // 57: gallerysync.v1.MappingService.PutConnection:input_type -> gallerysync.v1.PutConnectionRequest
+	18, // 58: gallerysync.v1.MappingService.GetConnection:input_type -> gallerysync.v1.GetConnectionRequest
+	61, // 59: gallerysync.v1.MappingService.ListConnections:input_type -> gallerysync.v1.ListConnectionsRequest
+	20, // 60: gallerysync.v1.MappingService.PutLink:input_type -> gallerysync.v1.PutLinkRequest
+	22, // 61: gallerysync.v1.MappingService.GetLink:input_type -> gallerysync.v1.GetLinkRequest
+	72, // 62: gallerysync.v1.MappingService.DeleteLink:input_type -> gallerysync.v1.DeleteLinkRequest
+	55, // 63: gallerysync.v1.MappingService.ScanLinks:input_type -> gallerysync.v1.ScanLinksRequest
+	24, // 64: gallerysync.v1.MappingService.ListLinks:input_type -> gallerysync.v1.ListLinksRequest
+	26, // 65: gallerysync.v1.MappingService.GetItem:input_type -> gallerysync.v1.GetItemRequest
+	28, // 66: gallerysync.v1.MappingService.PutItem:input_type -> gallerysync.v1.PutItemRequest
+	30, // 67: gallerysync.v1.MappingService.DeleteItem:input_type -> gallerysync.v1.DeleteItemRequest
+	32, // 68: gallerysync.v1.MappingService.ListItems:input_type -> gallerysync.v1.ListItemsRequest
+	34, // 69: gallerysync.v1.MappingService.MarkEcho:input_type -> gallerysync.v1.MarkEchoRequest
+	36, // 70: gallerysync.v1.MappingService.CheckEcho:input_type -> gallerysync.v1.CheckEchoRequest
+	38, // 71: gallerysync.v1.MappingService.MarkDedup:input_type -> gallerysync.v1.MarkDedupRequest
+	40, // 72: gallerysync.v1.MappingService.CheckDedup:input_type -> gallerysync.v1.CheckDedupRequest
+	42, // 73: gallerysync.v1.MappingService.AcquireLock:input_type -> gallerysync.v1.AcquireLockRequest
+	44, // 74: gallerysync.v1.MappingService.ReleaseLock:input_type -> gallerysync.v1.ReleaseLockRequest
+	47, // 75: gallerysync.v1.MappingService.PutIntent:input_type -> gallerysync.v1.PutIntentRequest
+	49, // 76: gallerysync.v1.MappingService.GetIntent:input_type -> gallerysync.v1.GetIntentRequest
+	51, // 77: gallerysync.v1.MappingService.DeleteIntent:input_type -> gallerysync.v1.DeleteIntentRequest
+	64, // 78: gallerysync.v1.MappingService.PutShareJob:input_type -> gallerysync.v1.PutShareJobRequest
+	66, // 79: gallerysync.v1.MappingService.GetShareJob:input_type -> gallerysync.v1.GetShareJobRequest
+	68, // 80: gallerysync.v1.MappingService.ListShareJobs:input_type -> gallerysync.v1.ListShareJobsRequest
+	70, // 81: gallerysync.v1.MappingService.CountShareItem:input_type -> gallerysync.v1.CountShareItemRequest
+	75, // 82: gallerysync.v1.MappingService.AppendLog:input_type -> gallerysync.v1.AppendLogRequest
+	77, // 83: gallerysync.v1.MappingService.ListLog:input_type -> gallerysync.v1.ListLogRequest
+	57, // 84: gallerysync.v1.MappingService.PutCursor:input_type -> gallerysync.v1.PutCursorRequest
+	59, // 85: gallerysync.v1.MappingService.GetCursor:input_type -> gallerysync.v1.GetCursorRequest
+	53, // 86: gallerysync.v1.MappingService.Throttle:input_type -> gallerysync.v1.ThrottleRequest
+	11, // 87: gallerysync.v1.MappingService.PutTenant:output_type -> gallerysync.v1.PutTenantResponse
+	13, // 88: gallerysync.v1.MappingService.GetTenant:output_type -> gallerysync.v1.GetTenantResponse
+	15, // 89: gallerysync.v1.MappingService.RemoveTenant:output_type -> gallerysync.v1.RemoveTenantResponse
+	17, // 90: gallerysync.v1.MappingService.PutConnection:output_type -> gallerysync.v1.PutConnectionResponse
+	19, // 91: gallerysync.v1.MappingService.GetConnection:output_type -> gallerysync.v1.GetConnectionResponse
+	62, // 92: gallerysync.v1.MappingService.ListConnections:output_type -> gallerysync.v1.ListConnectionsResponse
+	21, // 93: gallerysync.v1.MappingService.PutLink:output_type -> gallerysync.v1.PutLinkResponse
+	23, // 94: gallerysync.v1.MappingService.GetLink:output_type -> gallerysync.v1.GetLinkResponse
+	73, // 95: gallerysync.v1.MappingService.DeleteLink:output_type -> gallerysync.v1.DeleteLinkResponse
+	56, // 96: gallerysync.v1.MappingService.ScanLinks:output_type -> gallerysync.v1.ScanLinksResponse
+	25, // 97: gallerysync.v1.MappingService.ListLinks:output_type -> gallerysync.v1.ListLinksResponse
+	27, // 98: gallerysync.v1.MappingService.GetItem:output_type -> gallerysync.v1.GetItemResponse
+	29, // 99: gallerysync.v1.MappingService.PutItem:output_type -> gallerysync.v1.PutItemResponse
+	31, // 100: gallerysync.v1.MappingService.DeleteItem:output_type -> gallerysync.v1.DeleteItemResponse
+	33, // 101: gallerysync.v1.MappingService.ListItems:output_type -> gallerysync.v1.ListItemsResponse
+	35, // 102: gallerysync.v1.MappingService.MarkEcho:output_type -> gallerysync.v1.MarkEchoResponse
+	37, // 103: gallerysync.v1.MappingService.CheckEcho:output_type -> gallerysync.v1.CheckEchoResponse
+	39, // 104: gallerysync.v1.MappingService.MarkDedup:output_type -> gallerysync.v1.MarkDedupResponse
+	41, // 105: gallerysync.v1.MappingService.CheckDedup:output_type -> gallerysync.v1.CheckDedupResponse
+	43, // 106: gallerysync.v1.MappingService.AcquireLock:output_type -> gallerysync.v1.AcquireLockResponse
+	45, // 107: gallerysync.v1.MappingService.ReleaseLock:output_type -> gallerysync.v1.ReleaseLockResponse
+	48, // 108: gallerysync.v1.MappingService.PutIntent:output_type -> gallerysync.v1.PutIntentResponse
+	50, // 109: gallerysync.v1.MappingService.GetIntent:output_type -> gallerysync.v1.GetIntentResponse
+	52, // 110: gallerysync.v1.MappingService.DeleteIntent:output_type -> gallerysync.v1.DeleteIntentResponse
+	65, // 111: gallerysync.v1.MappingService.PutShareJob:output_type -> gallerysync.v1.PutShareJobResponse
+	67, // 112: gallerysync.v1.MappingService.GetShareJob:output_type -> gallerysync.v1.GetShareJobResponse
+	69, // 113: gallerysync.v1.MappingService.ListShareJobs:output_type -> gallerysync.v1.ListShareJobsResponse
+	71, // 114: gallerysync.v1.MappingService.CountShareItem:output_type -> gallerysync.v1.CountShareItemResponse
+	76, // 115: gallerysync.v1.MappingService.AppendLog:output_type -> gallerysync.v1.AppendLogResponse
+	78, // 116: gallerysync.v1.MappingService.ListLog:output_type -> gallerysync.v1.ListLogResponse
+	58, // 117: gallerysync.v1.MappingService.PutCursor:output_type -> gallerysync.v1.PutCursorResponse
+	60, // 118: gallerysync.v1.MappingService.GetCursor:output_type -> gallerysync.v1.GetCursorResponse
+	54, // 119: gallerysync.v1.MappingService.Throttle:output_type -> gallerysync.v1.ThrottleResponse
+	87, // [87:120] is the sub-list for method output_type
+	54, // [54:87] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_gallerysync_v1_mapping_proto_init() }
@@ -4614,7 +5055,7 @@ func file_gallerysync_v1_mapping_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gallerysync_v1_mapping_proto_rawDesc), len(file_gallerysync_v1_mapping_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   68,
+			NumMessages:   75,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

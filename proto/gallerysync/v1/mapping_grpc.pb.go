@@ -27,6 +27,7 @@ const (
 	MappingService_ListConnections_FullMethodName = "/gallerysync.v1.MappingService/ListConnections"
 	MappingService_PutLink_FullMethodName         = "/gallerysync.v1.MappingService/PutLink"
 	MappingService_GetLink_FullMethodName         = "/gallerysync.v1.MappingService/GetLink"
+	MappingService_DeleteLink_FullMethodName      = "/gallerysync.v1.MappingService/DeleteLink"
 	MappingService_ScanLinks_FullMethodName       = "/gallerysync.v1.MappingService/ScanLinks"
 	MappingService_ListLinks_FullMethodName       = "/gallerysync.v1.MappingService/ListLinks"
 	MappingService_GetItem_FullMethodName         = "/gallerysync.v1.MappingService/GetItem"
@@ -46,6 +47,8 @@ const (
 	MappingService_GetShareJob_FullMethodName     = "/gallerysync.v1.MappingService/GetShareJob"
 	MappingService_ListShareJobs_FullMethodName   = "/gallerysync.v1.MappingService/ListShareJobs"
 	MappingService_CountShareItem_FullMethodName  = "/gallerysync.v1.MappingService/CountShareItem"
+	MappingService_AppendLog_FullMethodName       = "/gallerysync.v1.MappingService/AppendLog"
+	MappingService_ListLog_FullMethodName         = "/gallerysync.v1.MappingService/ListLog"
 	MappingService_PutCursor_FullMethodName       = "/gallerysync.v1.MappingService/PutCursor"
 	MappingService_GetCursor_FullMethodName       = "/gallerysync.v1.MappingService/GetCursor"
 	MappingService_Throttle_FullMethodName        = "/gallerysync.v1.MappingService/Throttle"
@@ -78,6 +81,9 @@ type MappingServiceClient interface {
 	PutLink(ctx context.Context, in *PutLinkRequest, opts ...grpc.CallOption) (*PutLinkResponse, error)
 	// GetLink returns one link.
 	GetLink(ctx context.Context, in *GetLinkRequest, opts ...grpc.CallOption) (*GetLinkResponse, error)
+	// DeleteLink removes a link and its item mappings (unlink); the items on
+	// both sides stay as they are.
+	DeleteLink(ctx context.Context, in *DeleteLinkRequest, opts ...grpc.CallOption) (*DeleteLinkResponse, error)
 	// ScanLinks pages through the links of every tenant, for the platform
 	// watchers that must find every connection to watch. It is an internal
 	// call: nothing facing a tenant may expose it.
@@ -124,6 +130,10 @@ type MappingServiceClient interface {
 	// CountShareItem records the outcome of one item of a share job, once per
 	// item: a second count of the same item changes nothing.
 	CountShareItem(ctx context.Context, in *CountShareItemRequest, opts ...grpc.CallOption) (*CountShareItemResponse, error)
+	// AppendLog adds an entry to a link's sync log (kept capped, newest first).
+	AppendLog(ctx context.Context, in *AppendLogRequest, opts ...grpc.CallOption) (*AppendLogResponse, error)
+	// ListLog returns a link's sync log, newest first, optionally of one item.
+	ListLog(ctx context.Context, in *ListLogRequest, opts ...grpc.CallOption) (*ListLogResponse, error)
 	// PutCursor stores where a watcher is in a platform's change feed, so a
 	// restarted watcher resumes there and loses nothing.
 	PutCursor(ctx context.Context, in *PutCursorRequest, opts ...grpc.CallOption) (*PutCursorResponse, error)
@@ -217,6 +227,16 @@ func (c *mappingServiceClient) GetLink(ctx context.Context, in *GetLinkRequest, 
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetLinkResponse)
 	err := c.cc.Invoke(ctx, MappingService_GetLink_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) DeleteLink(ctx context.Context, in *DeleteLinkRequest, opts ...grpc.CallOption) (*DeleteLinkResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteLinkResponse)
+	err := c.cc.Invoke(ctx, MappingService_DeleteLink_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -413,6 +433,26 @@ func (c *mappingServiceClient) CountShareItem(ctx context.Context, in *CountShar
 	return out, nil
 }
 
+func (c *mappingServiceClient) AppendLog(ctx context.Context, in *AppendLogRequest, opts ...grpc.CallOption) (*AppendLogResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AppendLogResponse)
+	err := c.cc.Invoke(ctx, MappingService_AppendLog_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mappingServiceClient) ListLog(ctx context.Context, in *ListLogRequest, opts ...grpc.CallOption) (*ListLogResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListLogResponse)
+	err := c.cc.Invoke(ctx, MappingService_ListLog_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *mappingServiceClient) PutCursor(ctx context.Context, in *PutCursorRequest, opts ...grpc.CallOption) (*PutCursorResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(PutCursorResponse)
@@ -470,6 +510,9 @@ type MappingServiceServer interface {
 	PutLink(context.Context, *PutLinkRequest) (*PutLinkResponse, error)
 	// GetLink returns one link.
 	GetLink(context.Context, *GetLinkRequest) (*GetLinkResponse, error)
+	// DeleteLink removes a link and its item mappings (unlink); the items on
+	// both sides stay as they are.
+	DeleteLink(context.Context, *DeleteLinkRequest) (*DeleteLinkResponse, error)
 	// ScanLinks pages through the links of every tenant, for the platform
 	// watchers that must find every connection to watch. It is an internal
 	// call: nothing facing a tenant may expose it.
@@ -516,6 +559,10 @@ type MappingServiceServer interface {
 	// CountShareItem records the outcome of one item of a share job, once per
 	// item: a second count of the same item changes nothing.
 	CountShareItem(context.Context, *CountShareItemRequest) (*CountShareItemResponse, error)
+	// AppendLog adds an entry to a link's sync log (kept capped, newest first).
+	AppendLog(context.Context, *AppendLogRequest) (*AppendLogResponse, error)
+	// ListLog returns a link's sync log, newest first, optionally of one item.
+	ListLog(context.Context, *ListLogRequest) (*ListLogResponse, error)
 	// PutCursor stores where a watcher is in a platform's change feed, so a
 	// restarted watcher resumes there and loses nothing.
 	PutCursor(context.Context, *PutCursorRequest) (*PutCursorResponse, error)
@@ -558,6 +605,9 @@ func (UnimplementedMappingServiceServer) PutLink(context.Context, *PutLinkReques
 }
 func (UnimplementedMappingServiceServer) GetLink(context.Context, *GetLinkRequest) (*GetLinkResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLink not implemented")
+}
+func (UnimplementedMappingServiceServer) DeleteLink(context.Context, *DeleteLinkRequest) (*DeleteLinkResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteLink not implemented")
 }
 func (UnimplementedMappingServiceServer) ScanLinks(context.Context, *ScanLinksRequest) (*ScanLinksResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ScanLinks not implemented")
@@ -615,6 +665,12 @@ func (UnimplementedMappingServiceServer) ListShareJobs(context.Context, *ListSha
 }
 func (UnimplementedMappingServiceServer) CountShareItem(context.Context, *CountShareItemRequest) (*CountShareItemResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CountShareItem not implemented")
+}
+func (UnimplementedMappingServiceServer) AppendLog(context.Context, *AppendLogRequest) (*AppendLogResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AppendLog not implemented")
+}
+func (UnimplementedMappingServiceServer) ListLog(context.Context, *ListLogRequest) (*ListLogResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListLog not implemented")
 }
 func (UnimplementedMappingServiceServer) PutCursor(context.Context, *PutCursorRequest) (*PutCursorResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutCursor not implemented")
@@ -786,6 +842,24 @@ func _MappingService_GetLink_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(MappingServiceServer).GetLink(ctx, req.(*GetLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_DeleteLink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).DeleteLink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_DeleteLink_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).DeleteLink(ctx, req.(*DeleteLinkRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1132,6 +1206,42 @@ func _MappingService_CountShareItem_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MappingService_AppendLog_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AppendLogRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).AppendLog(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_AppendLog_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).AppendLog(ctx, req.(*AppendLogRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MappingService_ListLog_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListLogRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MappingServiceServer).ListLog(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MappingService_ListLog_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MappingServiceServer).ListLog(ctx, req.(*ListLogRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MappingService_PutCursor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PutCursorRequest)
 	if err := dec(in); err != nil {
@@ -1226,6 +1336,10 @@ var MappingService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _MappingService_GetLink_Handler,
 		},
 		{
+			MethodName: "DeleteLink",
+			Handler:    _MappingService_DeleteLink_Handler,
+		},
+		{
 			MethodName: "ScanLinks",
 			Handler:    _MappingService_ScanLinks_Handler,
 		},
@@ -1300,6 +1414,14 @@ var MappingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CountShareItem",
 			Handler:    _MappingService_CountShareItem_Handler,
+		},
+		{
+			MethodName: "AppendLog",
+			Handler:    _MappingService_AppendLog_Handler,
+		},
+		{
+			MethodName: "ListLog",
+			Handler:    _MappingService_ListLog_Handler,
 		},
 		{
 			MethodName: "PutCursor",
