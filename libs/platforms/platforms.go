@@ -101,9 +101,28 @@ type Watcher interface {
 	// platform fails. It resumes after cursor ("" starts from now) and calls
 	// emit, in order, with each change and the cursor to store once the
 	// change is safely handed on; an emit error ends Watch with that error.
+	// A deletion may come without its Album when the platform does not say
+	// (e.g. Mastodon's delete event); the caller then finds the album by
+	// Observed.ID.
 	Watch(ctx context.Context, conn Connection, albums []string, cursor string,
 		emit func(ctx context.Context, o Observed, cursor string) error) error
 }
+
+// Lister lists what an album holds now, for adapters that can: the
+// watchers compare it with the mapping from time to time to find changes
+// missed while nobody watched (in particular deletions).
+type Lister interface {
+	// List returns every item the album holds now, each as a Watcher would
+	// report it (Observed.Hash included; never Deleted). An error means the
+	// listing is incomplete and must not be taken as the album's content.
+	List(ctx context.Context, conn Connection, album string) ([]Observed, error)
+}
+
+// AttrFingerprint is the key of Remote.Attrs (stored as the mapping's
+// external_attrs) under which the writer records the Fingerprint of the
+// content it last wrote, so a later write of content with the same
+// fingerprint is skipped. Adapters must not use it for anything else.
+const AttrFingerprint = "fingerprint"
 
 // Reorderer moves items of an album into an order, for platforms with ordering.
 type Reorderer interface {
@@ -131,6 +150,17 @@ type Adapter interface {
 	// the writer compares it with the hash last written to skip no-op writes (e.g. a sort-order
 	// change on a platform without ordering).
 	Fingerprint(album string, c Content) string
+	// Expect is the Observed.Hash the platform will show once c is written
+	// to album: the value Create and Update return in Remote.Hash for that
+	// write, and the value a Watcher or Lister reports in Observed.Hash
+	// for the item while nobody changes it on the platform. It is computed
+	// before the write, without calling the platform, so the writer can
+	// mark its write as an echo before making it (platform echo markers).
+	// It hashes only what the platform shows back (text as rendered, alt
+	// text, media count), never what it cannot read back (source URLs,
+	// sort order on a platform without ordering); "" when the adapter
+	// cannot predict it, in which case no echo marker can match.
+	Expect(album string, c Content) string
 	// Create makes the external item; the same idempotency key must never make a second item.
 	Create(ctx context.Context, conn Connection, album string, c Content, idempotencyKey string) (Remote, error)
 	// Update brings the external item to the content.

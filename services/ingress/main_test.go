@@ -175,3 +175,68 @@ func TestRunAsksMappingAboutTenants(t *testing.T) {
 		t.Fatalf("removed tenant's webhook: %d %q, want 200 ignored", code, text)
 	}
 }
+
+// TestRunServesMastodonWebhooksOnlyWithASecret: the receiver answers (here
+// 401 to an unsigned body) when -mastodon-webhook-secret is set, and the
+// route does not exist otherwise.
+func TestRunServesMastodonWebhooksOnlyWithASecret(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcSrv := grpc.NewServer()
+	gsv1.RegisterMappingServiceServer(grpcSrv, removedTenants{})
+	served := make(chan error, 1)
+	go func() { served <- grpcSrv.Serve(ln) }()
+	t.Cleanup(func() {
+		grpcSrv.Stop()
+		if err := <-served; err != nil {
+			t.Errorf("mapping serve: %v", err)
+		}
+	})
+	n := testkit.StartNATS(t)
+	key := wixtest.GenerateKey(t)
+	for _, tc := range []struct {
+		name   string
+		secret string
+		want   int
+	}{
+		{"with a secret", "s3cret", http.StatusUnauthorized},
+		{"without", "", http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))
+			env := map[string]string{
+				"GALLERYSYNC_NATS_URL":                n.URL(),
+				"GALLERYSYNC_WIX_PUBLIC_KEY":          string(wixtest.PublicKeyPEM(t, &key.PublicKey)),
+				"GALLERYSYNC_MAPPING_ADDR":            ln.Addr().String(),
+				"GALLERYSYNC_MASTODON_WEBHOOK_SECRET": tc.secret,
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				done <- run(ctx, []string{"-http-addr", addr, "-log-level", "error"}, func(k string) string { return env[k] })
+			}()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("run = %v", err)
+				}
+			}()
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				resp, err := http.Post("http://"+addr+"/webhooks/mastodon", "application/json", strings.NewReader(`{"event":"status.created"}`))
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == tc.want {
+						return
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("POST /webhooks/mastodon: %v, want status %d within 30s", err, tc.want)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,7 +30,7 @@ const (
 	// update re-uploads only when the source media changed.
 	AttrMediaURL = "media_url"
 	// AttrFingerprint is the Fingerprint of the content last written.
-	AttrFingerprint = "fingerprint"
+	AttrFingerprint = platforms.AttrFingerprint
 )
 
 // Adapter is the Mastodon adapter. It is safe for concurrent use.
@@ -39,6 +41,13 @@ type Adapter struct {
 	now          func() time.Time
 	pollInterval time.Duration
 	maxPolls     int
+	log          *slog.Logger
+
+	streamKind       StreamKind
+	streamIdle       time.Duration
+	streamBackoff    time.Duration
+	streamMaxBackoff time.Duration
+	jitter           func(n int64) int64
 }
 
 var _ platforms.Adapter = (*Adapter)(nil)
@@ -63,6 +72,25 @@ func WithMediaPolling(first time.Duration, polls int) Option {
 	return func(a *Adapter) { a.pollInterval, a.maxPolls = first, polls }
 }
 
+// WithLogger sets where the watcher reports reconnects (default: nowhere).
+func WithLogger(l *slog.Logger) Option {
+	return func(a *Adapter) {
+		if l != nil {
+			a.log = l
+		}
+	}
+}
+
+// WithStream sets the streaming timeline Watch follows (default StreamUser).
+func WithStream(k StreamKind) Option { return func(a *Adapter) { a.streamKind = k } }
+
+// WithStreamTiming sets how long a stream may stay silent (no event, no
+// heartbeat) before it is reconnected, and the first and longest pause
+// between reconnects (defaults: 2m, 1s, 1m).
+func WithStreamTiming(idle, firstBackoff, maxBackoff time.Duration) Option {
+	return func(a *Adapter) { a.streamIdle, a.streamBackoff, a.streamMaxBackoff = idle, firstBackoff, maxBackoff }
+}
+
 // New returns an adapter that fetches media through fetcher.
 func New(fetcher *media.Fetcher, opts ...Option) *Adapter {
 	a := &Adapter{
@@ -72,10 +100,24 @@ func New(fetcher *media.Fetcher, opts ...Option) *Adapter {
 		now:          time.Now,
 		pollInterval: 500 * time.Millisecond,
 		maxPolls:     20,
+		log:          slog.New(slog.DiscardHandler),
+
+		streamKind:       StreamUser,
+		streamIdle:       2 * time.Minute,
+		streamBackoff:    time.Second,
+		streamMaxBackoff: time.Minute,
+		jitter:           rand.Int64N,
 	}
 	for _, o := range opts {
 		o(a)
 	}
+	if a.streamIdle <= 0 {
+		a.streamIdle = 2 * time.Minute
+	}
+	if a.streamBackoff <= 0 {
+		a.streamBackoff = time.Second
+	}
+	a.streamMaxBackoff = max(a.streamMaxBackoff, a.streamBackoff)
 	return a
 }
 
@@ -112,6 +154,18 @@ func (a *Adapter) Fingerprint(album string, c platforms.Content) string {
 		fmt.Fprintf(h, "%d:%s;", len(f), f)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Expect implements platforms.Adapter: the hash of the status text we post
+// in canonical form (which Mastodon's rendered HTML reduces to as well: see
+// canonicalHTML), the alt text of its one attachment and the attachment
+// count (none for content without media).
+func (a *Adapter) Expect(album string, c platforms.Content) string {
+	var descs []string
+	if c.MediaURL != "" {
+		descs = []string{altText(c.AltText, c.Title)}
+	}
+	return observedHash(canonicalText(statusText(album, text(c))), descs)
 }
 
 // Create implements platforms.Adapter: upload the media, then post the status
@@ -165,7 +219,7 @@ func (a *Adapter) Create(ctx context.Context, conn platforms.Connection, album s
 		}
 		mediaID = st.firstMedia()
 	}
-	return a.remote(string(st.ID), mediaID, album, c), nil
+	return a.remote(st, mediaID, album, c), nil
 }
 
 // Update implements platforms.Adapter: re-upload the media only when its
@@ -193,14 +247,14 @@ func (a *Adapter) Update(ctx context.Context, conn platforms.Connection, album s
 	if err != nil {
 		return platforms.Remote{}, err
 	}
-	statusID := string(st.ID)
-	if statusID == "" {
-		statusID = r.ID
+	if st.ID == "" {
+		// An answer without the status: what was written is what was sent.
+		return a.remoteExpected(r.ID, mediaID, album, c), nil
 	}
 	if m := st.firstMedia(); m != "" {
 		mediaID = m
 	}
-	return a.remote(statusID, mediaID, album, c), nil
+	return a.remote(st, mediaID, album, c), nil
 }
 
 // edit replaces a status's text and media; the alt text of attached media
@@ -248,8 +302,16 @@ func (a *Adapter) Delete(ctx context.Context, conn platforms.Connection, r platf
 	return nil
 }
 
-func (a *Adapter) remote(statusID, mediaID, album string, c platforms.Content) platforms.Remote {
-	return platforms.Remote{ID: statusID, Attrs: map[string]string{
+// remote describes the status a write returned; its Hash is read from the
+// status as Mastodon shows it, exactly as the watcher will read it.
+func (a *Adapter) remote(st status, mediaID, album string, c platforms.Content) platforms.Remote {
+	r := a.remoteExpected(string(st.ID), mediaID, album, c)
+	r.Hash = st.hash()
+	return r
+}
+
+func (a *Adapter) remoteExpected(statusID, mediaID, album string, c platforms.Content) platforms.Remote {
+	return platforms.Remote{ID: statusID, Hash: a.Expect(album, c), Attrs: map[string]string{
 		AttrMediaID:     mediaID,
 		AttrMediaURL:    c.MediaURL,
 		AttrFingerprint: a.Fingerprint(album, c),

@@ -76,6 +76,8 @@ type request struct {
 	contentType string
 	header      http.Header
 	notFound    notFound
+	// answerHeader, when set, receives the answer's headers (e.g. Link).
+	answerHeader *http.Header
 }
 
 // do sends a request and decodes a 2xx JSON answer into out (when not nil).
@@ -110,6 +112,9 @@ func (s *session) do(ctx context.Context, r request, out any) (int, error) {
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.StatusCode, s.classify(r, resp, body)
+	}
+	if r.answerHeader != nil {
+		*r.answerHeader = resp.Header
 	}
 	if out != nil && resp.StatusCode != http.StatusPartialContent && len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, out); err != nil {

@@ -3,7 +3,6 @@ package mastodon
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -14,45 +13,6 @@ import (
 	"gallerysync.dev/libs/media"
 	"gallerysync.dev/libs/platforms"
 )
-
-// id is an entity id. Mastodon sends strings; some compatible servers send
-// numbers, which are accepted too.
-type id string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (i *id) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*i = id(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("id: %w", err)
-	}
-	*i = id(n.String())
-	return nil
-}
-
-// attachment is the part of a MediaAttachment the adapter reads.
-type attachment struct {
-	ID  id      `json:"id"`
-	URL *string `json:"url"`
-}
-
-// status is the part of a Status the adapter reads.
-type status struct {
-	ID               id           `json:"id"`
-	MediaAttachments []attachment `json:"media_attachments"`
-}
-
-// firstMedia is the id of a status's first attachment, "" when it has none.
-func (s status) firstMedia() string {
-	if len(s.MediaAttachments) == 0 {
-		return ""
-	}
-	return string(s.MediaAttachments[0].ID)
-}
 
 // upload fetches the item's media from its source and uploads it with its
 // alt text, waiting until Mastodon has processed it (a status can only

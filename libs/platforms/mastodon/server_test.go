@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const testToken = "s3cret-token"
@@ -31,6 +32,11 @@ type apiServer struct {
 	// inject, when it returns true, answers a request instead of the API.
 	inject   func(w http.ResponseWriter, r *http.Request) bool
 	requests []recorded
+	// streams are the open streaming connections; heartbeat is their
+	// comment interval.
+	streams   map[chan string]string // the tag of a hashtag stream, "" for the user stream
+	heartbeat time.Duration
+	clock     time.Time
 }
 
 type upload struct {
@@ -45,7 +51,13 @@ type postedStatus struct {
 	// AltByMedia is the alt text set through media_attributes on edit.
 	AltByMedia map[string]string
 	Edits      int
+	// Account is the author's id (testAccount for statuses posted with the token).
+	Account             string
+	CreatedAt, EditedAt time.Time
 }
+
+// testAccount is the id of the account testToken belongs to.
+const testAccount = "42"
 
 type recorded struct {
 	Method, Path, Query string
@@ -55,13 +67,20 @@ type recorded struct {
 
 func startAPI(t *testing.T) *apiServer {
 	t.Helper()
-	s := &apiServer{media: map[string]*upload{}, statuses: map[string]*postedStatus{}, idempotency: map[string]string{}}
+	s := &apiServer{media: map[string]*upload{}, statuses: map[string]*postedStatus{}, idempotency: map[string]string{},
+		streams: map[chan string]string{}, heartbeat: 20 * time.Millisecond, clock: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
+	// Open streams end first, or Close would wait for them.
+	t.Cleanup(s.dropStreams)
 	return s
 }
 
 func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/v1/streaming/") {
+		s.stream(w, r)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec := recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone()}
@@ -92,6 +111,10 @@ func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
 		s.editStatus(w, r, parts[3])
 	case r.Method == http.MethodDelete && len(parts) == 4 && parts[2] == "statuses":
 		s.deleteStatus(w, parts[3])
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/accounts/verify_credentials":
+		writeJSON(w, http.StatusOK, map[string]any{"id": testAccount, "username": "owner"})
+	case r.Method == http.MethodGet && len(parts) == 5 && parts[2] == "accounts" && parts[4] == "statuses":
+		s.listStatuses(w, r, parts[3])
 	default:
 		apiError(w, http.StatusNotFound, "Record not found")
 	}
@@ -147,13 +170,31 @@ func (s *apiServer) postStatus(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnprocessableEntity, msg)
 		return
 	}
-	s.nextID++
-	st.ID = strconv.Itoa(2000 + s.nextID)
-	s.statuses[st.ID] = st
+	st.Account = testAccount
+	s.add(st)
 	if st.IdempotencyKey != "" {
 		s.idempotency[st.IdempotencyKey] = st.ID
 	}
 	writeJSON(w, http.StatusOK, s.statusJSON(st))
+}
+
+// add stores a new status and streams it; s.mu is held.
+func (s *apiServer) add(st *postedStatus) {
+	s.nextID++
+	st.ID = strconv.Itoa(2000 + s.nextID)
+	st.CreatedAt = s.tick()
+	if st.AltByMedia == nil {
+		st.AltByMedia = map[string]string{}
+	}
+	s.statuses[st.ID] = st
+	s.broadcast("update", st)
+}
+
+// tick advances the server's clock by a second and returns it, so every
+// change has its own time.
+func (s *apiServer) tick() time.Time {
+	s.clock = s.clock.Add(time.Second)
+	return s.clock
 }
 
 func (s *apiServer) editStatus(w http.ResponseWriter, r *http.Request, id string) {
@@ -177,6 +218,8 @@ func (s *apiServer) editStatus(w http.ResponseWriter, r *http.Request, id string
 		st.AltByMedia[mid] = descs[i]
 	}
 	st.Edits++
+	st.EditedAt = s.tick()
+	s.broadcast("status.update", st)
 	writeJSON(w, http.StatusOK, s.statusJSON(st))
 }
 
@@ -187,6 +230,7 @@ func (s *apiServer) deleteStatus(w http.ResponseWriter, id string) {
 		return
 	}
 	delete(s.statuses, id)
+	s.broadcastRaw("delete", id)
 	writeJSON(w, http.StatusOK, s.statusJSON(st))
 }
 
@@ -210,15 +254,36 @@ func (s *apiServer) validate(text string, mediaIDs []string) string {
 }
 
 func (s *apiServer) attachmentJSON(u *upload) map[string]any {
-	return map[string]any{"id": u.ID, "type": "image", "url": s.srv.URL + "/files/" + u.ID, "description": u.Description}
+	var desc any
+	if u.Description != "" {
+		desc = u.Description
+	}
+	return map[string]any{"id": u.ID, "type": "image", "url": s.srv.URL + "/files/" + u.ID, "description": desc}
 }
 
+// statusJSON renders a status the way Mastodon does: HTML content with
+// paragraphs, line breaks, shortened links and hashtag links, the tags,
+// and each attachment with its current description.
 func (s *apiServer) statusJSON(st *postedStatus) map[string]any {
 	atts := []map[string]any{}
 	for _, id := range st.MediaIDs {
-		atts = append(atts, s.attachmentJSON(s.media[id]))
+		a := s.attachmentJSON(s.media[id])
+		if d, ok := st.AltByMedia[id]; ok {
+			a["description"] = d
+		}
+		atts = append(atts, a)
 	}
-	return map[string]any{"id": st.ID, "content": "<p>" + st.Text + "</p>", "visibility": st.Visibility, "media_attachments": atts}
+	content, tags := renderStatus(st.Text, s.srv.URL)
+	var edited any
+	if !st.EditedAt.IsZero() {
+		edited = st.EditedAt.Format(time.RFC3339Nano)
+	}
+	return map[string]any{
+		"id": st.ID, "content": content, "visibility": st.Visibility, "media_attachments": atts,
+		"created_at": st.CreatedAt.Format(time.RFC3339Nano), "edited_at": edited,
+		"url": s.srv.URL + "/@owner/" + st.ID, "uri": s.srv.URL + "/users/owner/statuses/" + st.ID,
+		"account": map[string]any{"id": st.Account}, "tags": tags, "reblog": nil,
+	}
 }
 
 // snapshot returns copies of the server's statuses and requests.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"gallerysync.dev/libs/bus"
@@ -54,6 +55,10 @@ type Deps struct {
 	// Tenants, when set, makes the server refuse events of tenants whose
 	// app was removed (see NewMappingTenants); nil accepts every tenant.
 	Tenants TenantState
+	// Webhooks are other receivers served beside Wix's, by path (e.g. the
+	// platforms' webhooks at "/webhooks/mastodon"); each gets POST only
+	// and does its own verification.
+	Webhooks map[string]http.Handler
 }
 
 // Server is the ingress HTTP server.
@@ -115,6 +120,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/wix", s.handleWix)
+	for path, h := range deps.Webhooks {
+		if !strings.HasPrefix(path, "/") || path == "/webhooks/wix" || h == nil {
+			return nil, fmt.Errorf("%w: webhook route %q", ErrConfig, path)
+		}
+		mux.Handle("POST "+path, h)
+	}
 	mux.HandleFunc("GET /healthz", handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	if deps.Metrics != nil {

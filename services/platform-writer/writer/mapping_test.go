@@ -250,3 +250,11 @@ func (m *fakeMapping) CheckEcho(_ context.Context, r *gsv1.CheckEchoRequest) (*g
 	h, ok := m.echoes[[3]string{r.GetTenantId(), r.GetSide().String(), r.GetObjectId()}]
 	return &gsv1.CheckEchoResponse{Echo: ok && h == r.GetContentHash()}, nil
 }
+
+// echo returns the content hash of an echo marker, if one is set.
+func (m *fakeMapping) echo(tenant string, side gsv1.Side, object string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h, ok := m.echoes[[3]string{tenant, side.String(), object}]
+	return h, ok
+}

@@ -23,7 +23,7 @@ type mastoServer struct {
 
 	mu       sync.Mutex
 	nextID   int
-	media    map[string]bool
+	media    map[string]string // id -> description given at upload
 	statuses map[string]*mastoStatus
 	keys     map[string]string
 	// created counts statuses made (a replayed key makes none); edits and
@@ -43,7 +43,7 @@ type mastoStatus struct {
 
 func startMasto(t *testing.T) *mastoServer {
 	t.Helper()
-	s := &mastoServer{media: map[string]bool{}, statuses: map[string]*mastoStatus{}, keys: map[string]string{}}
+	s := &mastoServer{media: map[string]string{}, statuses: map[string]*mastoStatus{}, keys: map[string]string{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
@@ -73,8 +73,9 @@ func (s *mastoServer) serve(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, f)
 		s.nextID++
 		mid := strconv.Itoa(100 + s.nextID)
-		s.media[mid] = true
-		writeJSONAnswer(w, http.StatusOK, map[string]any{"id": mid, "type": "image", "url": s.srv.URL + "/m/" + mid})
+		s.media[mid] = r.FormValue("description")
+		writeJSONAnswer(w, http.StatusOK, map[string]any{"id": mid, "type": "image", "url": s.srv.URL + "/m/" + mid,
+			"description": s.media[mid]})
 	case r.Method == http.MethodPost && r.URL.Path == "/api/v1/statuses":
 		if sid, ok := s.keys[r.Header.Get("Idempotency-Key")]; ok && r.Header.Get("Idempotency-Key") != "" {
 			writeJSONAnswer(w, http.StatusOK, s.statusJSON(s.statuses[sid]))
@@ -116,10 +117,16 @@ func (s *mastoServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// statusJSON renders a status; an attachment's description is the one an
+// edit set, else the one given at upload.
 func (s *mastoServer) statusJSON(st *mastoStatus) map[string]any {
 	atts := []map[string]any{}
 	for _, id := range st.MediaIDs {
-		atts = append(atts, map[string]any{"id": id, "type": "image", "description": st.Alt[id]})
+		desc, ok := st.Alt[id]
+		if !ok {
+			desc = s.media[id]
+		}
+		atts = append(atts, map[string]any{"id": id, "type": "image", "description": desc})
 	}
 	return map[string]any{"id": st.ID, "content": "<p>" + st.Text + "</p>", "media_attachments": atts}
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"gallerysync.dev/libs/platforms"
@@ -91,9 +92,11 @@ func (w *Writer) syncItem(ctx context.Context, ev *gsv1.ChangeEvent, t target) (
 	}
 }
 
-// Echo markers the wix-writer sets before it writes to Wix, so the webhook
-// its write causes is known as ours even before the mapping records the
-// result (the webhook may well arrive first).
+// Echo markers. The wix-writer sets them on the Wix side before it writes
+// to Wix, so the webhook its write causes is known as ours even before the
+// mapping records the result (the webhook may well arrive first); this
+// writer sets the same kinds on the platform side before every platform
+// write (see markPlatformEcho), for the wix-writer to check.
 const (
 	// newItemEchoPrefix + link + ":" + hash marks a Wix item being created.
 	newItemEchoPrefix = "new:"
@@ -150,9 +153,9 @@ func (w *Writer) createItem(ctx context.Context, j job, m *gsv1.ItemMapping, key
 		return "", err
 	}
 	c := content(j.ev.GetItem())
-	remote, err := w.adapter.Create(ctx, j.t.conn, j.album(), c, key)
+	remote, err := w.create(ctx, j, c, key)
 	if err != nil {
-		return "", w.remoteError(ctx, "create", err)
+		return "", err
 	}
 	synced := proto.Clone(pm).(*gsv1.ItemMapping)
 	w.markSynced(synced, j, remote, c)
@@ -168,9 +171,8 @@ func (w *Writer) createItem(ctx context.Context, j job, m *gsv1.ItemMapping, key
 // order).
 func (w *Writer) updateItem(ctx context.Context, j job, m *gsv1.ItemMapping) (string, error) {
 	c := content(j.ev.GetItem())
-	fp := w.adapter.Fingerprint(j.album(), c)
 	next := w.base(j, m)
-	if fp == m.GetExternalHash() {
+	if w.adapter.Fingerprint(j.album(), c) == lastFingerprint(m) {
 		next.WixHash = j.hash
 		next.WixVersion = timestamppb.New(j.version)
 		next.SortOrder = c.SortOrder
@@ -179,6 +181,9 @@ func (w *Writer) updateItem(ctx context.Context, j job, m *gsv1.ItemMapping) (st
 		}
 		w.counters.add(ctx, w.counters.applied, opKey.String(opNoop))
 		return opNoop, nil
+	}
+	if err := w.markPlatformEcho(ctx, j, m.GetExternalId(), w.adapter.Expect(j.album(), c)); err != nil {
+		return "", err
 	}
 	remote, err := w.adapter.Update(ctx, j.t.conn, j.album(), platforms.Remote{ID: m.GetExternalId(), Attrs: m.GetExternalAttrs()}, c)
 	if errors.Is(err, platforms.ErrNotFound) {
@@ -206,8 +211,8 @@ func (w *Writer) deleteItem(ctx context.Context, j job, m *gsv1.ItemMapping) (st
 	tomb := w.base(j, m)
 	switch m.GetState() {
 	case gsv1.ItemState_ITEM_STATE_SYNCED:
-		if err := w.adapter.Delete(ctx, j.t.conn, platforms.Remote{ID: m.GetExternalId(), Attrs: m.GetExternalAttrs()}); err != nil {
-			return "", w.remoteError(ctx, "delete", err)
+		if err := w.delete(ctx, j, platforms.Remote{ID: m.GetExternalId(), Attrs: m.GetExternalAttrs()}); err != nil {
+			return "", err
 		}
 		op = opDelete
 	case gsv1.ItemState_ITEM_STATE_PENDING_CREATE:
@@ -216,12 +221,12 @@ func (w *Writer) deleteItem(ctx context.Context, j job, m *gsv1.ItemMapping) (st
 		}
 		// A create may or may not have reached the platform. Repeating it
 		// under its key returns the item if it did; then it is deleted.
-		remote, err := w.adapter.Create(ctx, j.t.conn, j.album(), content(j.ev.GetItem()), m.GetIntentKey())
+		remote, err := w.create(ctx, j, content(j.ev.GetItem()), m.GetIntentKey())
 		if err != nil {
-			return "", w.remoteError(ctx, "create", err)
+			return "", err
 		}
-		if err := w.adapter.Delete(ctx, j.t.conn, remote); err != nil {
-			return "", w.remoteError(ctx, "delete", err)
+		if err := w.delete(ctx, j, remote); err != nil {
+			return "", err
 		}
 		tomb.ExternalId = remote.ID
 		tomb.ExternalAttrs = remote.Attrs
@@ -247,15 +252,88 @@ func (w *Writer) base(j job, m *gsv1.ItemMapping) *gsv1.ItemMapping {
 	return &gsv1.ItemMapping{TenantId: j.tenant(), LinkId: j.linkID(), WixItemId: j.itemID()}
 }
 
-// markSynced records what was written: both ids, both hashes and the version.
+// markSynced records what was written: both ids, both hashes and the
+// version. The external hash is the one the platform shows (Remote.Hash,
+// what its watcher will report), so a platform event carrying it is known
+// as in sync; the adapter's fingerprint of what was written goes into the
+// attributes, for skipping writes that would change nothing.
 func (w *Writer) markSynced(m *gsv1.ItemMapping, j job, r platforms.Remote, c platforms.Content) {
 	m.State = gsv1.ItemState_ITEM_STATE_SYNCED
 	m.ExternalId = r.ID
-	m.ExternalAttrs = r.Attrs
+	m.ExternalAttrs = make(map[string]string, len(r.Attrs)+1)
+	for k, v := range r.Attrs {
+		m.ExternalAttrs[k] = v
+	}
+	m.ExternalAttrs[platforms.AttrFingerprint] = w.adapter.Fingerprint(j.album(), c)
 	m.WixHash = j.hash
-	m.ExternalHash = w.adapter.Fingerprint(j.album(), c)
+	m.ExternalHash = r.Hash
+	if m.ExternalHash == "" {
+		m.ExternalHash = w.adapter.Expect(j.album(), c)
+	}
 	m.WixVersion = timestamppb.New(j.version)
 	m.SortOrder = c.SortOrder
+}
+
+// lastFingerprint is the fingerprint of the content last written; mappings
+// written before the fingerprint moved to the attributes kept it as the
+// external hash.
+func lastFingerprint(m *gsv1.ItemMapping) string {
+	if fp, ok := m.GetExternalAttrs()[platforms.AttrFingerprint]; ok {
+		return fp
+	}
+	return m.GetExternalHash()
+}
+
+// create marks the platform echo of a new item, then makes it.
+func (w *Writer) create(ctx context.Context, j job, c platforms.Content, key string) (platforms.Remote, error) {
+	if h := w.adapter.Expect(j.album(), c); h != "" {
+		if err := w.markPlatformEcho(ctx, j, newItemEchoPrefix+j.linkID()+":"+h, h); err != nil {
+			return platforms.Remote{}, err
+		}
+	}
+	remote, err := w.adapter.Create(ctx, j.t.conn, j.album(), c, key)
+	if err != nil {
+		return platforms.Remote{}, w.remoteError(ctx, "create", err)
+	}
+	return remote, nil
+}
+
+// delete marks the platform echo of a deletion, then deletes.
+func (w *Writer) delete(ctx context.Context, j job, r platforms.Remote) error {
+	if r.ID != "" {
+		if err := w.markPlatformEcho(ctx, j, r.ID, deletedEchoHash); err != nil {
+			return err
+		}
+	}
+	if err := w.adapter.Delete(ctx, j.t.conn, r); err != nil {
+		return w.remoteError(ctx, "delete", err)
+	}
+	return nil
+}
+
+// platformEchoTTL is how long a platform echo marker lives: long enough for
+// the watcher's event of the write to reach the wix-writer, even behind a
+// backlog, and short enough that a real change with the same content later
+// is not taken for an echo.
+const platformEchoTTL = 10 * time.Minute
+
+// markPlatformEcho records, before a remote write, the hash the platform will
+// show for object once the write is done, so that the wix-writer drops the
+// change event the write causes even when it arrives before the mapping
+// records the result. An empty hash (the adapter cannot predict it) marks
+// nothing.
+func (w *Writer) markPlatformEcho(ctx context.Context, j job, object, hash string) error {
+	if object == "" || hash == "" {
+		return nil
+	}
+	_, err := w.mapping.MarkEcho(ctx, &gsv1.MarkEchoRequest{
+		TenantId: j.tenant(), Side: gsv1.Side_SIDE_PLATFORM, ObjectId: object, ContentHash: hash,
+		Ttl: durationpb.New(platformEchoTTL),
+	})
+	if err != nil {
+		return fmt.Errorf("mark platform echo %s: %w", object, err)
+	}
+	return nil
 }
 
 // remoteError counts a failed platform call and adds context.

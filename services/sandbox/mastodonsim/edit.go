@@ -79,6 +79,7 @@ func (s *Server) editStatus(c *call) (any, error) {
 	st.text, st.spoiler, st.sensitive, st.language, st.media = text, spoiler, sensitive, lang, next
 	st.editedAt = &now
 	st.history = append(st.history, takeSnapshot(st, now))
+	s.publish("status.update", st)
 	return statusEntity(st, c.user, c.base), nil
 }
 

@@ -183,7 +183,8 @@ type StatusSource struct {
 // took effect: an Idempotency-Key replay or a rejected request adds nothing.
 // StatusesEdited counts every accepted edit request, including one that
 // changed nothing (Mastodon then records no new version). Requests counts
-// every request under /api/, refused ones included; RateLimited counts 429s.
+// every request under /api/ but the streaming API, refused ones included;
+// RateLimited counts 429s.
 type Stats struct {
 	StatusesCreated int64 `json:"statuses_created"`
 	StatusesEdited  int64 `json:"statuses_edited"`

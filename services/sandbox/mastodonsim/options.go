@@ -9,9 +9,10 @@ import (
 type Option func(*options)
 
 type options struct {
-	baseURL string
-	limits  Limits
-	now     func() time.Time
+	baseURL   string
+	limits    Limits
+	now       func() time.Time
+	heartbeat time.Duration
 }
 
 // WithBaseURL sets the public URL the handler is reachable at, such as
@@ -32,6 +33,16 @@ func WithClock(now func() time.Time) Option {
 	return func(o *options) {
 		if now != nil {
 			o.now = now
+		}
+	}
+}
+
+// WithHeartbeat sets how often an open stream gets a ":thump" heartbeat
+// comment (default 15s); tests shorten it.
+func WithHeartbeat(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.heartbeat = d
 		}
 	}
 }

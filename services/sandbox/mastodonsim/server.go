@@ -2,8 +2,24 @@
 // gallerysync uses: bearer-token accounts, media uploads, status create,
 // edit (with history), delete, account timelines with paging and hashtag
 // filters, Idempotency-Key replays and per-account rate limits with their
-// headers. It follows Mastodon's documented contracts, status codes and
-// error bodies, and keeps everything in memory.
+// headers, and the streaming API (server-sent events). It follows
+// Mastodon's documented contracts, status codes and error bodies, and
+// keeps everything in memory.
+//
+// Streaming: GET /api/v1/streaming/user (the token's account; the
+// emulator has no follows, so its home timeline holds only its own
+// statuses) and GET /api/v1/streaming/hashtag?tag= (and hashtag/local:
+// public statuses with the tag, from any account) authenticate with the
+// Authorization header or the legacy access_token query parameter. Every
+// create, edit and delete made through the API sends the documented event
+// (update, status.update, delete with the bare id) to the streams that see
+// the status; idle streams get a ":thump" heartbeat (WithHeartbeat). A
+// stream ends when its client leaves or DropStreams is called.
+//
+// Acting as the account owner, e.g. to make a change "on Mastodon" that a
+// watcher must notice, needs nothing special: call the normal API with the
+// account's token (POST /api/v1/statuses, PUT and DELETE
+// /api/v1/statuses/:id), as any Mastodon client would.
 package mastodonsim
 
 import (
@@ -28,11 +44,12 @@ type Server struct {
 	idempotency map[idempotencyKey]idempotencyEntry
 	limiter     *limiter
 	stats       Stats
+	streams     map[*subscriber]struct{}
 }
 
 // New builds an empty instance; seed it with AddAccount.
 func New(opts ...Option) *Server {
-	o := options{limits: DefaultLimits(), now: time.Now}
+	o := options{limits: DefaultLimits(), now: time.Now, heartbeat: defaultHeartbeat}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -46,11 +63,13 @@ func New(opts ...Option) *Server {
 		media:       map[uint64]*media{},
 		idempotency: map[idempotencyKey]idempotencyEntry{},
 		limiter:     newLimiter(),
+		streams:     map[*subscriber]struct{}{},
 	}
 }
 
 // Handler serves the API at its root: /api/v1/..., /api/v2/..., the
-// uploaded files under /media/ and the counters at /_sandbox/stats.
+// streaming API under /api/v1/streaming/, the uploaded files under /media/
+// and the counters at /_sandbox/stats.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 // AddAccount seeds a local account that authenticates with token. Adding a
@@ -126,6 +145,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Stats())
 	case strings.HasPrefix(path, "/media/"):
 		s.serveFile(w, r, strings.TrimPrefix(path, "/media/"))
+	case path == "/api/v1/streaming" || strings.HasPrefix(path, "/api/v1/streaming/"):
+		s.serveStreaming(w, r)
 	case strings.HasPrefix(path, "/api/"):
 		s.serveAPI(w, r)
 	default:

@@ -129,6 +129,7 @@ func (s *Server) createStatus(c *call) (any, error) {
 	c.user.live++
 	c.user.lastPost = &now
 	s.stats.StatusesCreated++
+	s.publish("update", st)
 	if key != "" {
 		s.rememberKey(idempotencyKey{accountID: c.user.id, key: key}, st, now)
 	}
@@ -233,6 +234,7 @@ func (s *Server) deleteStatus(c *call) (any, error) {
 	out.Text = strPtr(st.text)
 	out.Status.Account.StatusesCount--
 
+	s.publishDelete(st)
 	dropMedia := p.boolean("delete_media")
 	for _, m := range s.mediaOf(st) {
 		if dropMedia != nil && *dropMedia {
