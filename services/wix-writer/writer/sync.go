@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -122,6 +123,15 @@ func (w *Writer) syncItem(ctx context.Context, j job, m *gsv1.ItemMapping) (stri
 	if v := m.GetExternalVersion(); v != nil && v.AsTime().After(j.version) {
 		return w.skip(ctx, j, "older", "stale event")
 	}
+	own, err := w.ownPlatformWrite(ctx, j, m)
+	if err != nil {
+		return "", err
+	}
+	if own {
+		w.counters.add(ctx, w.counters.echoDropped, j.platform())
+		trace.SpanFromContext(ctx).AddEvent("echo dropped", trace.WithAttributes(attribute.Bool("gallerysync.echo_marker", true)))
+		return "echo", nil
+	}
 	if j.deleted() {
 		return w.deleteItem(ctx, j, m)
 	}
@@ -154,6 +164,33 @@ func (w *Writer) skip(ctx context.Context, j job, reason, msg string) (string, e
 	w.log.DebugContext(ctx, msg, j.logAttrs()...)
 	return "skip", nil
 }
+
+// ownPlatformWrite reports whether the event is the echo of a write the
+// platform-writer made (or is making) on the platform. It marks every write
+// before making it (see its README): a new post under "new:<link>:<hash>"
+// (its id is not known yet, and its watcher event may beat the mapping), an
+// edit under the post's id with the hash the platform will show, a delete
+// under the post's id with "deleted".
+func (w *Writer) ownPlatformWrite(ctx context.Context, j job, m *gsv1.ItemMapping) (bool, error) {
+	req := &gsv1.CheckEchoRequest{TenantId: j.tenant(), Side: gsv1.Side_SIDE_PLATFORM, ObjectId: j.externalID(), ContentHash: j.hash}
+	switch {
+	case j.deleted():
+		req.ContentHash = platformDeletedMark
+	case m.GetState() != gsv1.ItemState_ITEM_STATE_SYNCED:
+		req.ObjectId = newItemMarkPrefix + j.linkID() + ":" + j.hash
+	}
+	resp, err := w.mapping.CheckEcho(ctx, req)
+	if err != nil {
+		return false, fmt.Errorf("check echo: %w", err)
+	}
+	return resp.GetEcho(), nil
+}
+
+// The platform-writer's marker conventions (services/platform-writer README).
+const (
+	newItemMarkPrefix   = "new:"
+	platformDeletedMark = "deleted"
+)
 
 // markEcho announces a Wix write to the platform-writer before it is made.
 func (w *Writer) markEcho(ctx context.Context, j job, object, hash string) error {

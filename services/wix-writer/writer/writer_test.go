@@ -2,7 +2,9 @@ package writer_test
 
 import (
 	"context"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -267,4 +269,44 @@ func TestItemWithoutImageIsNotCreated(t *testing.T) {
 		t.Fatalf("ignored no_media = %d, not_image = %d; want 1 each", n, v)
 	}
 	h.wantWrites(0, 0, 0, 0)
+}
+
+// TestPlatformWriterMarkersSuppressEchoes covers the watcher events that the
+// platform-writer's own writes cause: it marks each write before making it,
+// so the echo is recognised even when the event beats the mapping update.
+func TestPlatformWriterMarkersSuppressEchoes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.run()
+	ctx := context.Background()
+	mark := func(object, hash string) {
+		t.Helper()
+		if _, err := h.client.MarkEcho(ctx, &gsv1.MarkEchoRequest{
+			TenantId: tenant, Side: gsv1.Side_SIDE_PLATFORM, ObjectId: object, ContentHash: hash, Ttl: durationpb.New(time.Minute),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A post the platform-writer is making for a Wix item: no mapping by
+	// the post's id exists yet.
+	ev := itemEvent("e1", created, "post-new", "From Wix", 1)
+	mark("new:"+linkID+":"+ev.GetItem().GetContentHash(), ev.GetItem().GetContentHash())
+	h.publish(ev)
+	h.waitCounter(1, "gallerysync.writer.echo_dropped")
+	h.wantWrites(0, 0, 0, 0)
+
+	// A post we synced to Wix, then edited by the platform-writer.
+	h.publish(itemEvent("e2", created, "post-1", "Sunset", 2))
+	h.waitState("post-1", synced)
+	upd := itemEvent("e3", updated, "post-1", "Sunset edited on Wix", 3)
+	mark("post-1", upd.GetItem().GetContentHash())
+	h.publish(upd)
+	h.waitCounter(2, "gallerysync.writer.echo_dropped")
+
+	// And deleted by the platform-writer because the Wix item was deleted.
+	mark("post-1", "deleted")
+	h.publish(itemEvent("e4", deleted, "post-1", "", 4))
+	h.waitCounter(3, "gallerysync.writer.echo_dropped")
+	h.wantWrites(1, 0, 0, 1)
 }
