@@ -60,3 +60,10 @@ func DefaultBackoff(delivery int) time.Duration {
 	jitter := 1 + backoffJitter*(2*rand.Float64()-1)
 	return min(time.Duration(float64(d)*jitter), backoffCap)
 }
+
+// IsRetryAfter reports whether err asks for a later delivery (RetryAfter):
+// back-pressure that a handler must not count as a failed attempt.
+func IsRetryAfter(err error) bool {
+	var r *retryAfterError
+	return errors.As(err, &r)
+}

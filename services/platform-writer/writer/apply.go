@@ -156,12 +156,7 @@ func (w *Writer) targets(ctx context.Context, ev *gsv1.ChangeEvent) ([]target, e
 		if c == nil || c.GetPlatform() != w.cfg.Platform {
 			continue
 		}
-		out = append(out, target{link: l, conn: platforms.Connection{
-			ID:          c.GetConnectionId(),
-			BaseURL:     c.GetBaseUrl(),
-			AccountID:   c.GetAccountId(),
-			Credentials: c.GetCredentials(),
-		}})
+		out = append(out, target{link: l, conn: platformConn(c)})
 	}
 	return out, nil
 }
@@ -226,4 +221,14 @@ func altText(item *gsv1.ItemSnapshot) string {
 		return a
 	}
 	return item.GetTitle()
+}
+
+// platformConn is the adapter's view of a stored connection.
+func platformConn(c *gsv1.Connection) platforms.Connection {
+	return platforms.Connection{
+		ID:          c.GetConnectionId(),
+		BaseURL:     c.GetBaseUrl(),
+		AccountID:   c.GetAccountId(),
+		Credentials: c.GetCredentials(),
+	}
 }

@@ -22,6 +22,10 @@ type Config struct {
 	MaxDeliver int
 	// Concurrency is how many events are applied at once.
 	Concurrency int
+	// Pace keeps writes under the adapter's documented rate limits, shared
+	// across replicas. Off only against a platform without limits (a
+	// sandbox emulator run unlimited).
+	Pace bool
 	// LockTTL is the lease on one item while it is written; a crashed
 	// writer's lease frees itself after this long.
 	LockTTL time.Duration
@@ -44,6 +48,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Durable, "durable", "", `bus consumer name (default "platform-writer-<platform>")`)
 	fs.IntVar(&c.MaxDeliver, "max-deliver", 8, "deliveries of an event before it is dead-lettered")
 	fs.IntVar(&c.Concurrency, "concurrency", 8, "events applied at once")
+	fs.BoolVar(&c.Pace, "pace", true, "keep writes under the platform's documented rate limits (shared across replicas)")
 	fs.DurationVar(&c.LockTTL, "lock-ttl", 30*time.Second, "lease on one item while it is written")
 	fs.DurationVar(&c.DedupTTL, "dedup-ttl", 72*time.Hour, "how long processed event ids are remembered (Wix retries for ~47h)")
 	fs.StringVar(&c.MediaAllowedHosts, "media-allowed-hosts", "static.wixstatic.com", "comma separated hosts (host or host:port) media may be fetched from")
@@ -58,8 +63,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: platform %q must be a plain name", ErrConfig, c.Platform)
 	case c.Durable != "" && !isToken(c.Durable):
 		return fmt.Errorf("%w: durable %q must be one name without dots, wildcards or spaces", ErrConfig, c.Durable)
-	case len(c.DurableName()) > 64:
-		return fmt.Errorf("%w: durable %q is longer than 64 bytes", ErrConfig, c.DurableName())
+	case len(c.ShareDurable()) > 64:
+		return fmt.Errorf("%w: durable %q is longer than %d bytes", ErrConfig, c.DurableName(), 64-len("-share"))
 	case c.MaxDeliver < 1:
 		return fmt.Errorf("%w: max deliver %d must be at least 1", ErrConfig, c.MaxDeliver)
 	case c.Concurrency < 1:

@@ -52,7 +52,7 @@ type harness struct {
 	cfg     writer.Config
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, opts ...func(*writer.Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, nats: testkit.StartNATS(t), masto: startMasto(t), reader: sdkmetric.NewManualReader()}
 	h.origin = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -84,6 +84,9 @@ func newHarness(t *testing.T) *harness {
 		MediaAllowedHosts: strings.TrimPrefix(h.origin.URL, "http://"),
 		MappingAddr:       "unused-in-tests:1",
 		ShutdownTimeout:   5 * time.Second,
+	}
+	for _, o := range opts {
+		o(&h.cfg)
 	}
 	adapter := mastodon.New(media.NewFetcher(h.cfg.AllowedHosts()), mastodon.WithMediaPolling(5*time.Millisecond, 20))
 	w, err := writer.New(h.cfg, writer.Deps{

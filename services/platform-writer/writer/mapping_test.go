@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
@@ -24,13 +25,18 @@ import (
 type fakeMapping struct {
 	gsv1.UnimplementedMappingServiceServer
 
-	mu       sync.Mutex
-	conns    map[[2]string]*gsv1.Connection
-	links    map[[2]string]*gsv1.Link
-	items    map[[3]string]*gsv1.ItemMapping
-	dedup    map[[2]string]time.Time
-	locks    map[[2]string]lockEntry
-	echoes   map[[3]string]string
+	mu     sync.Mutex
+	conns  map[[2]string]*gsv1.Connection
+	links  map[[2]string]*gsv1.Link
+	items  map[[3]string]*gsv1.ItemMapping
+	dedup  map[[2]string]time.Time
+	locks  map[[2]string]lockEntry
+	echoes map[[3]string]string
+	// tat is each throttle bucket's theoretical arrival time (GCRA).
+	tat map[[2]string]time.Time
+	// jobs and counted hold share jobs and each counted item's outcome.
+	jobs     map[[2]string]*gsv1.ShareJob
+	counted  map[[3]string]bool
 	puts     []*gsv1.ItemMapping
 	failPuts func(*gsv1.ItemMapping) error
 }
@@ -45,12 +51,15 @@ type lockEntry struct {
 func startMapping(t *testing.T) (*fakeMapping, gsv1.MappingServiceClient, string) {
 	t.Helper()
 	m := &fakeMapping{
-		conns:  map[[2]string]*gsv1.Connection{},
-		links:  map[[2]string]*gsv1.Link{},
-		items:  map[[3]string]*gsv1.ItemMapping{},
-		dedup:  map[[2]string]time.Time{},
-		locks:  map[[2]string]lockEntry{},
-		echoes: map[[3]string]string{},
+		conns:   map[[2]string]*gsv1.Connection{},
+		links:   map[[2]string]*gsv1.Link{},
+		items:   map[[3]string]*gsv1.ItemMapping{},
+		dedup:   map[[2]string]time.Time{},
+		locks:   map[[2]string]lockEntry{},
+		echoes:  map[[3]string]string{},
+		tat:     map[[2]string]time.Time{},
+		jobs:    map[[2]string]*gsv1.ShareJob{},
+		counted: map[[3]string]bool{},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -257,4 +266,88 @@ func (m *fakeMapping) echo(tenant string, side gsv1.Side, object string) (string
 	defer m.mu.Unlock()
 	h, ok := m.echoes[[3]string{tenant, side.String(), object}]
 	return h, ok
+}
+
+// Throttle is the generic cell rate algorithm the real service runs: a full
+// bucket allows burst at once, then one per period/limit.
+func (m *fakeMapping) Throttle(_ context.Context, r *gsv1.ThrottleRequest) (*gsv1.ThrottleResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	interval := r.GetPeriod().AsDuration() / time.Duration(r.GetLimit())
+	burst := max(r.GetBurst(), 1)
+	cost := max(r.GetCost(), 1)
+	key := [2]string{r.GetTenantId(), r.GetBucket()}
+	tat := m.tat[key]
+	if tat.Before(now) {
+		tat = now
+	}
+	next := tat.Add(time.Duration(cost) * interval)
+	if over := next.Sub(now) - time.Duration(burst)*interval; over > 0 {
+		return &gsv1.ThrottleResponse{RetryAfter: durationpb.New(over)}, nil
+	}
+	m.tat[key] = next
+	return &gsv1.ThrottleResponse{Allowed: true}, nil
+}
+
+func (m *fakeMapping) GetLink(_ context.Context, r *gsv1.GetLinkRequest) (*gsv1.GetLinkResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.links[[2]string{r.GetTenantId(), r.GetLinkId()}]
+	if !ok {
+		return nil, status.Error(codes.NotFound, "link not found")
+	}
+	return &gsv1.GetLinkResponse{Link: proto.Clone(l).(*gsv1.Link)}, nil
+}
+
+// putJob stores a share job as the console would.
+func (m *fakeMapping) putJob(j *gsv1.ShareJob) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.jobs[[2]string{j.GetTenantId(), j.GetJobId()}] = proto.Clone(j).(*gsv1.ShareJob)
+}
+
+// job returns a copy of a share job.
+func (m *fakeMapping) job(tenant, id string) *gsv1.ShareJob {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return proto.Clone(m.jobs[[2]string{tenant, id}]).(*gsv1.ShareJob)
+}
+
+func (m *fakeMapping) GetShareJob(_ context.Context, r *gsv1.GetShareJobRequest) (*gsv1.GetShareJobResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.jobs[[2]string{r.GetTenantId(), r.GetJobId()}]
+	if !ok {
+		return nil, status.Error(codes.NotFound, "share job not found")
+	}
+	return &gsv1.GetShareJobResponse{Job: proto.Clone(j).(*gsv1.ShareJob)}, nil
+}
+
+// CountShareItem counts each item once; failed -> done moves it.
+func (m *fakeMapping) CountShareItem(_ context.Context, r *gsv1.CountShareItemRequest) (*gsv1.CountShareItemResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.jobs[[2]string{r.GetTenantId(), r.GetJobId()}]
+	if !ok {
+		return nil, status.Error(codes.NotFound, "share job not found")
+	}
+	key := [3]string{r.GetTenantId(), r.GetJobId(), r.GetItemId()}
+	wasFailed, seen := m.counted[key]
+	switch {
+	case !seen && r.GetFailed():
+		j.Failed++
+	case !seen:
+		j.Done++
+	case wasFailed && !r.GetFailed():
+		j.Failed--
+		j.Done++
+	default:
+		return &gsv1.CountShareItemResponse{Job: proto.Clone(j).(*gsv1.ShareJob)}, nil
+	}
+	m.counted[key] = r.GetFailed() && !(seen && !wasFailed)
+	if j.GetDone()+j.GetFailed() >= j.GetTotal() && j.GetState() == gsv1.ShareState_SHARE_STATE_RUNNING {
+		j.State = gsv1.ShareState_SHARE_STATE_DONE
+	}
+	return &gsv1.CountShareItemResponse{Job: proto.Clone(j).(*gsv1.ShareJob)}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/media"
 	"gallerysync.dev/libs/platforms"
+	"gallerysync.dev/libs/throttle"
 )
 
 // Retry pacing for conditions that clear by themselves quickly.
@@ -39,9 +40,13 @@ func outcome(err error, now time.Time) error {
 		return nil
 	}
 	var rl *platforms.RateLimitError
+	var paced *throttle.LimitedError
 	switch {
 	case errors.As(err, &rl):
 		return bus.RetryAfter(err, jitter(max(rl.Reset.Sub(now), minRateLimitWait)))
+	case errors.As(err, &paced):
+		// Our own pacing: come back when the account's budget allows.
+		return bus.RetryAfter(err, jitter(max(paced.RetryAfter, shortRetry)))
 	case errors.Is(err, errLocked), status.Code(err) == codes.Aborted:
 		return bus.RetryAfter(err, jitter(shortRetry))
 	case isPermanent(err):

@@ -185,6 +185,9 @@ func (w *Writer) updateItem(ctx context.Context, j job, m *gsv1.ItemMapping) (st
 	if err := w.markPlatformEcho(ctx, j, m.GetExternalId(), w.adapter.Expect(j.album(), c)); err != nil {
 		return "", err
 	}
+	if err := w.pacer.wait(ctx, j.tenant(), j.t.conn.ID, opUpdate); err != nil {
+		return "", err
+	}
 	remote, err := w.adapter.Update(ctx, j.t.conn, j.album(), platforms.Remote{ID: m.GetExternalId(), Attrs: m.GetExternalAttrs()}, c)
 	if errors.Is(err, platforms.ErrNotFound) {
 		// Deleted on the platform side. Wix is the source of this change,
@@ -291,6 +294,9 @@ func (w *Writer) create(ctx context.Context, j job, c platforms.Content, key str
 			return platforms.Remote{}, err
 		}
 	}
+	if err := w.pacer.wait(ctx, j.tenant(), j.t.conn.ID, opCreate); err != nil {
+		return platforms.Remote{}, err
+	}
 	remote, err := w.adapter.Create(ctx, j.t.conn, j.album(), c, key)
 	if err != nil {
 		return platforms.Remote{}, w.remoteError(ctx, "create", err)
@@ -304,6 +310,9 @@ func (w *Writer) delete(ctx context.Context, j job, r platforms.Remote) error {
 		if err := w.markPlatformEcho(ctx, j, r.ID, deletedEchoHash); err != nil {
 			return err
 		}
+	}
+	if err := w.pacer.wait(ctx, j.tenant(), j.t.conn.ID, opDelete); err != nil {
+		return err
 	}
 	if err := w.adapter.Delete(ctx, j.t.conn, r); err != nil {
 		return w.remoteError(ctx, "delete", err)

@@ -46,6 +46,8 @@ type Writer struct {
 	log      *slog.Logger
 	tracer   trace.Tracer
 	counters *counters
+	// pacer is nil when pacing is off.
+	pacer *pacer
 	// id makes lock owners unique per process; seq per Apply, because the
 	// lock is re-entrant for one owner and two goroutines of this process
 	// must still exclude each other.
@@ -84,7 +86,12 @@ func New(cfg Config, deps Deps) (*Writer, error) {
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, fmt.Errorf("writer id: %w", err)
 	}
+	var p *pacer
+	if cfg.Pace {
+		p = newPacer(deps.Mapping, cfg.Platform, deps.Adapter.Limits())
+	}
 	return &Writer{
+		pacer:    p,
 		cfg:      cfg,
 		bus:      deps.Bus,
 		mapping:  deps.Mapping,
@@ -108,25 +115,35 @@ func (w *Writer) Run(ctx context.Context) error {
 	// lets an event finish instead of cutting a remote write in half.
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	cons, err := w.bus.Consume(hctx, bus.ConsumerConfig{
-		Durable:        w.cfg.DurableName(),
-		FilterSubjects: []string{change.WixFilter()},
-		MaxDeliver:     w.cfg.MaxDeliver,
-		Concurrency:    w.cfg.Concurrency,
-		// A write can wait for a busy item lease for a whole LockTTL; the bus
-		// extends the ack deadline while the handler runs.
-		AckWait: max(w.cfg.LockTTL, 30*time.Second),
-	}, w.handle)
+	consume := func(durable, filter string, h bus.Handler) (*bus.Consumer, error) {
+		return w.bus.Consume(hctx, bus.ConsumerConfig{
+			Durable:        durable,
+			FilterSubjects: []string{filter},
+			MaxDeliver:     w.cfg.MaxDeliver,
+			Concurrency:    w.cfg.Concurrency,
+			// A write can wait for a busy item lease for a whole LockTTL; the
+			// bus extends the ack deadline while the handler runs.
+			AckWait: max(w.cfg.LockTTL, 30*time.Second),
+		}, h)
+	}
+	live, err := consume(w.cfg.DurableName(), change.WixFilter(), w.handle)
 	if err != nil {
 		return fmt.Errorf("consume: %w", err)
 	}
-	w.log.Info("platform writer running", slog.String("consumer", w.cfg.DurableName()))
+	share, err := consume(w.cfg.ShareDurable(), change.ShareFilter(w.cfg.Platform), w.handleShare)
+	if err != nil {
+		live.Stop()
+		return fmt.Errorf("consume share work: %w", err)
+	}
+	w.log.Info("platform writer running", slog.String("consumer", w.cfg.DurableName()),
+		slog.String("share_consumer", w.cfg.ShareDurable()))
 	<-ctx.Done()
 
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		cons.Stop()
+		share.Stop()
+		live.Stop()
 	}()
 	timer := time.NewTimer(w.cfg.ShutdownTimeout)
 	defer timer.Stop()
