@@ -169,6 +169,22 @@ func (s *Service) GetConnection(ctx context.Context, req *gsv1.GetConnectionRequ
 	return &gsv1.GetConnectionResponse{Connection: c}, nil
 }
 
+// ListConnections implements gsv1.MappingServiceServer. Credentials never
+// leave through a list: only GetConnection of one connection opens them.
+func (s *Service) ListConnections(ctx context.Context, req *gsv1.ListConnectionsRequest) (*gsv1.ListConnectionsResponse, error) {
+	if err := store.CheckID("tenant_id", req.GetTenantId()); err != nil {
+		return nil, s.toStatus(ctx, "list connections", err)
+	}
+	conns, err := s.store.ListConnections(ctx, req.GetTenantId())
+	if err != nil {
+		return nil, s.toStatus(ctx, "list connections", err)
+	}
+	for _, c := range conns {
+		c.Credentials = nil
+	}
+	return &gsv1.ListConnectionsResponse{Connections: conns}, nil
+}
+
 // PutLink implements gsv1.MappingServiceServer.
 func (s *Service) PutLink(ctx context.Context, req *gsv1.PutLinkRequest) (*gsv1.PutLinkResponse, error) {
 	if err := store.CheckLink(req.GetLink()); err != nil {
@@ -209,4 +225,16 @@ func (s *Service) ListLinks(ctx context.Context, req *gsv1.ListLinksRequest) (*g
 		return nil, s.toStatus(ctx, "list links", err)
 	}
 	return &gsv1.ListLinksResponse{Links: links}, nil
+}
+
+// DeleteLink implements gsv1.MappingServiceServer.
+func (s *Service) DeleteLink(ctx context.Context, req *gsv1.DeleteLinkRequest) (*gsv1.DeleteLinkResponse, error) {
+	if err := errors.Join(store.CheckID("tenant_id", req.GetTenantId()), store.CheckID("link_id", req.GetLinkId())); err != nil {
+		return nil, s.toStatus(ctx, "delete link", err)
+	}
+	if err := s.store.DeleteLink(ctx, req.GetTenantId(), req.GetLinkId()); err != nil {
+		return nil, s.toStatus(ctx, "delete link", err)
+	}
+	s.logger.InfoContext(ctx, "link deleted with its item mappings and sync log", "tenant", req.GetTenantId(), "link", req.GetLinkId())
+	return &gsv1.DeleteLinkResponse{}, nil
 }

@@ -9,15 +9,18 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"gallerysync.dev/libs/testkit"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	"gallerysync.dev/services/mapping/seal"
 	"gallerysync.dev/services/mapping/store"
 	"gallerysync.dev/services/mapping/store/boltstore"
+	"gallerysync.dev/services/mapping/store/redisstore"
 )
 
 func newKey(t *testing.T) string {
@@ -89,6 +92,30 @@ func newClient(t *testing.T) (gsv1.MappingServiceClient, store.Store) {
 	t.Helper()
 	st := openBolt(t)
 	return serve(t, NewService(st, newSealer(t, newKey(t)), testLogger(t))), st
+}
+
+// onEachStore runs test in parallel subtests against a fresh service over
+// each backend: the embedded store and a real redis-server.
+func onEachStore(t *testing.T, test func(t *testing.T, c gsv1.MappingServiceClient, st store.Store)) {
+	t.Helper()
+	backends := []struct {
+		name string
+		open func(t *testing.T) store.Store
+	}{
+		{"embedded", func(t *testing.T) store.Store { return openBolt(t) }},
+		{"redis", func(t *testing.T) store.Store {
+			client := redis.NewClient(&redis.Options{Addr: testkit.StartRedis(t).Addr()})
+			t.Cleanup(func() { _ = client.Close() })
+			return redisstore.New(client)
+		}},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			st := b.open(t)
+			test(t, serve(t, NewService(st, newSealer(t, newKey(t)), testLogger(t))), st)
+		})
+	}
 }
 
 func wantCode(t *testing.T, what string, err error, code codes.Code) {

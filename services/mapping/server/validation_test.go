@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 )
@@ -17,6 +18,7 @@ func TestValidation(t *testing.T) {
 	c, _ := newClient(t)
 	ctx := t.Context()
 	hour := durationpb.New(time.Hour)
+	running := gsv1.ShareState_SHARE_STATE_RUNNING
 	cases := []struct {
 		name string
 		call func() error
@@ -164,6 +166,76 @@ func TestValidation(t *testing.T) {
 			_, err := c.Throttle(ctx, &gsv1.ThrottleRequest{TenantId: "t", Bucket: "wix", Limit: 2_000_000, Period: durationpb.New(time.Second)})
 			return err
 		}, "more than one per microsecond"},
+		{"ListConnections without tenant", func() error {
+			_, err := c.ListConnections(ctx, &gsv1.ListConnectionsRequest{})
+			return err
+		}, "tenant_id: must not be empty"},
+		{"DeleteLink without link", func() error {
+			_, err := c.DeleteLink(ctx, &gsv1.DeleteLinkRequest{TenantId: "t"})
+			return err
+		}, "link_id: must not be empty"},
+		{"PutShareJob without job", func() error { _, err := c.PutShareJob(ctx, &gsv1.PutShareJobRequest{}); return err }, "job: missing"},
+		{"PutShareJob without link", func() error {
+			_, err := c.PutShareJob(ctx, &gsv1.PutShareJobRequest{Job: &gsv1.ShareJob{TenantId: "t", JobId: "j", State: running}})
+			return err
+		}, "link_id: must not be empty"},
+		{"PutShareJob without state", func() error {
+			_, err := c.PutShareJob(ctx, &gsv1.PutShareJobRequest{Job: &gsv1.ShareJob{TenantId: "t", JobId: "j", LinkId: "l"}})
+			return err
+		}, "state: SHARE_STATE_UNSPECIFIED is not a share state"},
+		{"PutShareJob negative total", func() error {
+			_, err := c.PutShareJob(ctx, &gsv1.PutShareJobRequest{Job: &gsv1.ShareJob{TenantId: "t", JobId: "j", LinkId: "l", State: running, Total: -3}})
+			return err
+		}, "total: -3 is negative"},
+		{"PutShareJob negative revision", func() error {
+			_, err := c.PutShareJob(ctx, &gsv1.PutShareJobRequest{Job: &gsv1.ShareJob{TenantId: "t", JobId: "j", LinkId: "l", State: running},
+				ExpectedRevision: -1})
+			return err
+		}, "expected_revision: -1 is negative"},
+		{"PutShareJob error too long", func() error {
+			_, err := c.PutShareJob(ctx, &gsv1.PutShareJobRequest{Job: &gsv1.ShareJob{TenantId: "t", JobId: "j", LinkId: "l", State: running,
+				Error: strings.Repeat("e", 4097)}})
+			return err
+		}, "error: 4097 bytes, at most 4096"},
+		{"GetShareJob without job", func() error {
+			_, err := c.GetShareJob(ctx, &gsv1.GetShareJobRequest{TenantId: "t"})
+			return err
+		}, "job_id: must not be empty"},
+		{"ListShareJobs link with control character", func() error {
+			_, err := c.ListShareJobs(ctx, &gsv1.ListShareJobsRequest{TenantId: "t", LinkId: "l\x00"})
+			return err
+		}, "link_id: control character"},
+		{"CountShareItem without item", func() error {
+			_, err := c.CountShareItem(ctx, &gsv1.CountShareItemRequest{TenantId: "t", JobId: "j"})
+			return err
+		}, "item_id: must not be empty"},
+		{"AppendLog without entry", func() error {
+			_, err := c.AppendLog(ctx, &gsv1.AppendLogRequest{TenantId: "t", LinkId: "l"})
+			return err
+		}, "entry: missing"},
+		{"AppendLog without action", func() error {
+			_, err := c.AppendLog(ctx, &gsv1.AppendLogRequest{TenantId: "t", LinkId: "l", Entry: &gsv1.LogEntry{WixItemId: "w"}})
+			return err
+		}, "action: must not be empty"},
+		{"AppendLog unknown target", func() error {
+			_, err := c.AppendLog(ctx, &gsv1.AppendLogRequest{TenantId: "t", LinkId: "l", Entry: &gsv1.LogEntry{Action: "create", Target: 9}})
+			return err
+		}, "target: 9 is not a side"},
+		{"AppendLog detail too long", func() error {
+			_, err := c.AppendLog(ctx, &gsv1.AppendLogRequest{TenantId: "t", LinkId: "l", Entry: &gsv1.LogEntry{Action: "failed",
+				Detail: strings.Repeat("d", 4097)}})
+			return err
+		}, "detail: 4097 bytes, at most 4096"},
+		{"AppendLog malformed time", func() error {
+			_, err := c.AppendLog(ctx, &gsv1.AppendLogRequest{TenantId: "t", LinkId: "l", Entry: &gsv1.LogEntry{Action: "create",
+				At: &timestamppb.Timestamp{Seconds: 1, Nanos: -1}}})
+			return err
+		}, "at: "},
+		{"ListLog without link", func() error { _, err := c.ListLog(ctx, &gsv1.ListLogRequest{TenantId: "t"}); return err }, "link_id: must not be empty"},
+		{"ListLog negative limit", func() error {
+			_, err := c.ListLog(ctx, &gsv1.ListLogRequest{TenantId: "t", LinkId: "l", Limit: -1})
+			return err
+		}, "limit: -1 is negative"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

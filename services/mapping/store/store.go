@@ -35,6 +35,8 @@ type Store interface {
 	IntentStore
 	CursorStore
 	ThrottleStore
+	ShareJobStore
+	LogStore
 	// Ping reports whether the backend answers; health checks call it.
 	Ping(ctx context.Context) error
 }
@@ -63,6 +65,10 @@ type ConnectionStore interface {
 	PutConnection(ctx context.Context, c *gsv1.Connection) error
 	// GetConnection returns the connection or ErrNotFound.
 	GetConnection(ctx context.Context, tenantID, connectionID string) (*gsv1.Connection, error)
+	// ListConnections returns every connection of the tenant in connection id
+	// order, credentials as stored: leaving them out of an answer is the
+	// caller's job.
+	ListConnections(ctx context.Context, tenantID string) ([]*gsv1.Connection, error)
 }
 
 // LinkStore keeps gallery <-> album links.
@@ -73,6 +79,11 @@ type LinkStore interface {
 	GetLink(ctx context.Context, tenantID, linkID string) (*gsv1.Link, error)
 	// ListLinks returns the tenant's links that match filter, in link id order.
 	ListLinks(ctx context.Context, tenantID string, filter LinkFilter) ([]*gsv1.Link, error)
+	// DeleteLink removes the link, every item mapping of it (with their
+	// external-id index entries) and its sync log, and takes the tenant out
+	// of the scan index when it was the tenant's last link; ErrNotFound when
+	// there is no such link. Share jobs of the link stay: they are history.
+	DeleteLink(ctx context.Context, tenantID, linkID string) error
 	// ScanLinks returns up to pageSize links of every tenant, ordered by the
 	// bytes of the tenant id and then of the link id, starting after
 	// pageToken, and the token of the next page ("" at the end). A scan
@@ -187,4 +198,52 @@ type ThrottleStore interface {
 	// they do not fit; see Rate for the algorithm. rate and cost are checked
 	// and defaulted by CheckThrottle first.
 	Throttle(ctx context.Context, tenantID, bucket string, rate Rate, cost int) (ThrottleResult, error)
+}
+
+// ShareJobStore keeps share jobs: the one-time uploads of a gallery to a
+// linked album, with exactly-once counts of their items.
+//
+// The store owns revision, created_at, updated_at, done, failed and
+// finished_at: whatever a caller sends in those fields is ignored. done and
+// failed change only through CountShareItem, so a PutShareJob (say, to pause
+// a job) never undoes counts; every write that changes a job raises its
+// revision, so a PutShareJob based on a job read before a count fails its
+// compare-and-set. Both writes keep one rule (see SettleShareJob): a RUNNING
+// or PAUSED job whose items are all counted is DONE.
+type ShareJobStore interface {
+	// PutShareJob writes job if the stored revision equals expectedRevision
+	// (0: the job must not exist), else fails with ErrConflict, and returns
+	// what was stored: revision expectedRevision+1, created_at of the first
+	// put, updated_at now, the stored counts, and state and finished_at
+	// settled.
+	PutShareJob(ctx context.Context, job *gsv1.ShareJob, expectedRevision int64) (*gsv1.ShareJob, error)
+	// GetShareJob returns the job or ErrNotFound.
+	GetShareJob(ctx context.Context, tenantID, jobID string) (*gsv1.ShareJob, error)
+	// ListShareJobs returns the tenant's jobs, of one link when linkID is not
+	// empty, newest first (see NewestFirst).
+	ListShareJobs(ctx context.Context, tenantID, linkID string) ([]*gsv1.ShareJob, error)
+	// CountShareItem records the outcome of one item of the job in one
+	// atomic write and returns the job as stored; ErrNotFound when there is
+	// no such job. Each item counts at most once: counting it again with the
+	// same outcome changes nothing, a success after a failure moves it from
+	// failed to done, and a failure after a success is ignored (the success
+	// stands). A count that changes the job raises its revision and settles it.
+	CountShareItem(ctx context.Context, tenantID, jobID, itemID string, failed bool) (*gsv1.ShareJob, error)
+}
+
+// LogStore keeps the sync log of every link: what the writers did to its
+// items, capped at MaxLogEntries per link.
+type LogStore interface {
+	// AppendLog adds entry at the head of the link's log and drops the
+	// oldest entries beyond MaxLogEntries, in one atomic write. at is set
+	// to now when it is missing. It fails with ErrNotFound when the link
+	// does not exist, so that a late writer cannot bring back the log of
+	// a deleted link.
+	AppendLog(ctx context.Context, tenantID, linkID string, entry *gsv1.LogEntry) error
+	// ListLog returns up to limit entries of the link's log, newest (most
+	// recently appended) first; only those of wixItemID when it is not
+	// empty, filtered before the limit applies. limit 0 means
+	// DefaultLogLimit; larger than MaxLogEntries is capped. An unknown link
+	// has an empty log.
+	ListLog(ctx context.Context, tenantID, linkID, wixItemID string, limit int) ([]*gsv1.LogEntry, error)
 }

@@ -30,6 +30,13 @@ const (
 	bucketLocks       = "locks"
 	bucketIntents     = "intents"
 	bucketCursors     = "cursors"
+	bucketShareJobs   = "share-jobs"
+	// bucketShareItems holds the outcome of every counted item of a share
+	// job ("d" done, "f" failed), so an item counts once.
+	bucketShareItems = "share-items"
+	// bucketLog holds the sync log entries of every link, keyed by a
+	// sequence number so a link's entries sort oldest to newest.
+	bucketLog = "sync-log"
 	// bucketLinkTenants holds the id of every tenant with links, raw, so it
 	// iterates in tenant id order (the links bucket's length-prefixed keys
 	// do not); ScanLinks walks it.
@@ -39,7 +46,7 @@ const (
 func allBuckets() []string {
 	return []string{
 		bucketTenants, bucketConnections, bucketLinks, bucketItems, bucketExternal, bucketEcho, bucketDedup, bucketLocks,
-		bucketIntents, bucketCursors, bucketLinkTenants,
+		bucketIntents, bucketCursors, bucketLinkTenants, bucketShareJobs, bucketShareItems, bucketLog,
 	}
 }
 

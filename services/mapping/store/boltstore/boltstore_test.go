@@ -260,3 +260,50 @@ func TestClosedStoreFailsPing(t *testing.T) {
 		t.Fatal("ping of a closed store succeeded")
 	}
 }
+
+// TestDeleteLinkUnindexesTenant checks the index of tenants with links,
+// which the scan reads but no call shows: a tenant leaves it with its last link.
+func TestDeleteLinkUnindexesTenant(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := open(t, filepath.Join(t.TempDir(), "mapping.db"))
+	indexed := func(tenant string) bool {
+		var found bool
+		err := s.db.View(func(tx *bolt.Tx) error {
+			found = bucket(tx, bucketLinkTenants).Get([]byte(tenant)) != nil
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	for _, l := range []*gsv1.Link{
+		{TenantId: "t1", LinkId: "l1", GalleryId: "g", ConnectionId: "c"},
+		{TenantId: "t1", LinkId: "l2", GalleryId: "g", ConnectionId: "c"},
+		{TenantId: "t10", LinkId: "l1", GalleryId: "g", ConnectionId: "c"},
+	} {
+		if err := s.PutLink(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name         string
+		link         string
+		wantIndexed  bool
+		wantNeighbor bool
+	}{
+		{"a link of two", "l1", true, true},
+		{"the last link", "l2", false, true},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if err := s.DeleteLink(ctx, "t1", st.link); err != nil {
+				t.Fatal(err)
+			}
+			if got, neighbor := indexed("t1"), indexed("t10"); got != st.wantIndexed || neighbor != st.wantNeighbor {
+				t.Fatalf("after deleting %s: t1 indexed %v, t10 indexed %v; want %v, %v", st.link, got, neighbor, st.wantIndexed, st.wantNeighbor)
+			}
+		})
+	}
+}

@@ -84,6 +84,29 @@ func (s *Store) GetConnection(ctx context.Context, tenantID, connectionID string
 	return c, nil
 }
 
+// ListConnections implements store.ConnectionStore. A tenant's keys share
+// their prefix and end with the raw connection id, so they come in id order.
+func (s *Store) ListConnections(ctx context.Context, tenantID string) ([]*gsv1.Connection, error) {
+	if err := check(ctx, store.CheckID("tenant_id", tenantID)); err != nil {
+		return nil, err
+	}
+	var conns []*gsv1.Connection
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return forTenant(tx, bucketConnections, tenantID, func(_, v []byte) error {
+			c := &gsv1.Connection{}
+			if err := proto.Unmarshal(v, c); err != nil {
+				return err
+			}
+			conns = append(conns, c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	return conns, nil
+}
+
 // PutLink implements store.LinkStore. The tenant joins the index of
 // tenants with links in the same transaction.
 func (s *Store) PutLink(ctx context.Context, l *gsv1.Link) error {

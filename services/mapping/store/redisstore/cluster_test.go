@@ -101,8 +101,8 @@ func TestCluster(t *testing.T) {
 						added = append(added, k)
 					}
 				}
-				if len(added) < 12 {
-					t.Fatalf("writing every record of tenant %q added %d keys %q, want at least 12", tenant, len(added), added)
+				if len(added) < 16 {
+					t.Fatalf("writing every record of tenant %q added %d keys %q, want at least 16", tenant, len(added), added)
 				}
 				indexed, err := admin.ZScore(t.Context(), linkTenantsKey, tenant).Result()
 				if err != nil || indexed != 0 {
@@ -152,6 +152,17 @@ func writeEverything(t *testing.T, s *Store, tenant string) {
 	_, err = s.Throttle(ctx, tenant, "mastodon:c}1", store.Rate{Limit: 1, Period: time.Hour}, 1)
 	mustDo(t, "throttle", err)
 	mustDo(t, "put cursor", s.PutCursor(ctx, tenant, "watch:c}1", "110"))
+	mustDo(t, "append log", s.AppendLog(ctx, tenant, "l{1}", &gsv1.LogEntry{WixItemId: "w}1", Action: "create"}))
+	_, err = s.PutShareJob(ctx, &gsv1.ShareJob{TenantId: tenant, JobId: "j:{1}", LinkId: "l{1}",
+		State: gsv1.ShareState_SHARE_STATE_RUNNING, Total: 2}, 0)
+	mustDo(t, "put share job", err)
+	_, err = s.CountShareItem(ctx, tenant, "j:{1}", "w}1", true)
+	mustDo(t, "count share item", err)
+	// A second link, unlinked: its delete script runs over the tenant's keys.
+	mustDo(t, "put link", s.PutLink(ctx, &gsv1.Link{TenantId: tenant, LinkId: "l}2", GalleryId: "g", ConnectionId: "c:1"}))
+	_, err = s.PutItem(ctx, &gsv1.ItemMapping{TenantId: tenant, LinkId: "l}2", WixItemId: "w}1", ExternalId: "e:1"}, 0)
+	mustDo(t, "put item", err)
+	mustDo(t, "delete link", s.DeleteLink(ctx, tenant, "l}2"))
 	_, err = s.RemoveTenant(ctx, tenant)
 	mustDo(t, "remove tenant", err)
 }

@@ -34,6 +34,12 @@ func (k keys) dedup(key string) string     { return k.prefix + "dedup:" + escape
 func (k keys) lock(key string) string      { return k.prefix + "lock:" + escape(key) }
 func (k keys) intent(key string) string    { return k.prefix + "intent:" + escape(key) }
 func (k keys) cursor(key string) string    { return k.prefix + "cursor:" + escape(key) }
+func (k keys) log(link string) string      { return k.prefix + "log:" + escape(link) }
+func (k keys) shareJobs() string           { return k.prefix + "sharejobs" }
+func (k keys) shareJob(job string) string  { return k.prefix + "sharejob:" + escape(job) }
+func (k keys) shareItems(job string) string {
+	return k.prefix + "shareitems:" + escape(job)
+}
 func (k keys) throttle(bucket string) string {
 	return k.prefix + "throttle:" + escape(bucket)
 }

@@ -142,17 +142,23 @@ func (s *Store) GetConnection(ctx context.Context, tenantID, connectionID string
 // The index and the hash are in different Cluster slots, so no script can
 // write both; in this order a failure between the two writes leaves at most
 // an indexed tenant without the link, which ScanLinks passes over, never a
-// link that ScanLinks cannot find.
+// link that ScanLinks cannot find. It joins again after the link is written,
+// because a DeleteLink of the tenant's last other link may have taken it out
+// in between (see DeleteLink).
 func (s *Store) PutLink(ctx context.Context, l *gsv1.Link) error {
 	if err := store.CheckLink(l); err != nil {
 		return err
 	}
+	index := func() error { return s.rdb.ZAdd(ctx, linkTenantsKey, redis.Z{Member: l.TenantId}).Err() }
 	v, err := proto.Marshal(l)
 	if err == nil {
-		err = s.rdb.ZAdd(ctx, linkTenantsKey, redis.Z{Member: l.TenantId}).Err()
+		err = index()
 	}
 	if err == nil {
 		err = s.rdb.HSet(ctx, keysOf(l.TenantId).links(), l.LinkId, v).Err()
+	}
+	if err == nil {
+		err = index()
 	}
 	if err != nil {
 		return fmt.Errorf("put link %s: %w", l.LinkId, err)
@@ -174,6 +180,27 @@ func (s *Store) GetLink(ctx context.Context, tenantID, linkID string) (*gsv1.Lin
 		return nil, fmt.Errorf("get link %s: %w", linkID, notFound(err))
 	}
 	return l, nil
+}
+
+// ListConnections implements store.ConnectionStore.
+func (s *Store) ListConnections(ctx context.Context, tenantID string) ([]*gsv1.Connection, error) {
+	if err := store.CheckID("tenant_id", tenantID); err != nil {
+		return nil, err
+	}
+	all, err := s.rdb.HGetAll(ctx, keysOf(tenantID).connections()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	conns := make([]*gsv1.Connection, 0, len(all))
+	for id, v := range all {
+		c := &gsv1.Connection{}
+		if err := proto.Unmarshal([]byte(v), c); err != nil {
+			return nil, fmt.Errorf("list connections: connection %s: %w", id, err)
+		}
+		conns = append(conns, c)
+	}
+	slices.SortFunc(conns, func(a, b *gsv1.Connection) int { return strings.Compare(a.ConnectionId, b.ConnectionId) })
+	return conns, nil
 }
 
 // ListLinks implements store.LinkStore.

@@ -174,9 +174,118 @@ redis.call('SET', KEYS[1], string.format('%d', next), 'PX', math.ceil((next - no
 return {1, 0}
 `
 
+// deleteLinkScript: KEYS links, order index, external index, log, then the
+// key of every item of the link; ARGV link id, then the Wix id of every item,
+// in the order of their keys. The caller read the ids from the order index;
+// if it changed since, nothing is deleted and the caller reads it again.
+// Returns {"ok", links left} | {"missing"} | {"changed"}.
+const deleteLinkScript = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  return {'missing'}
+end
+if redis.call('ZCARD', KEYS[2]) ~= #ARGV - 1 then
+  return {'changed'}
+end
+for i = 2, #ARGV do
+  if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+    return {'changed'}
+  end
+end
+for i = 5, #KEYS do
+  redis.call('DEL', KEYS[i])
+end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('HDEL', KEYS[1], ARGV[1])
+return {'ok', tostring(redis.call('HLEN', KEYS[1]))}
+`
+
+// appendLogScript: KEYS links, log; ARGV link id, encoded entry, most
+// entries kept. Returns 0 when the link does not exist (nothing written).
+const appendLogScript = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  return 0
+end
+redis.call('LPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
+return 1
+`
+
+// shareJobLua starts both share job scripts. Their ARGV begin with the
+// numbers of the states RUNNING, PAUSED and DONE and the time of the write
+// in Unix nanoseconds (kept as a string: doubles would round it).
+// settle is store.SettleShareJob; record returns the job's hash fields in
+// the order of jobFields.
+const shareJobLua = `
+local RUNNING, PAUSED, DONE, NOW = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+
+local function settle(state, total, done, failed, prev_state, prev_finished)
+  if (state == RUNNING or state == PAUSED) and done + failed >= total then
+    state = DONE
+  end
+  if state ~= DONE then
+    return state, ''
+  end
+  if prev_state == DONE and prev_finished and prev_finished ~= '' then
+    return state, prev_finished
+  end
+  return state, NOW
+end
+
+local function record(key)
+  return redis.call('HMGET', key, 'data', 'rev', 'state', 'total', 'done', 'failed', 'created', 'updated', 'finished')
+end
+`
+
+// putShareJobScript: KEYS job, the tenant's job ids; ARGV (after the
+// common four) expected revision, encoded job, state, total, job id.
+// Returns {"ok", record...} | {"rev", stored revision}.
+const putShareJobScript = shareJobLua + `
+local cur = redis.call('HMGET', KEYS[1], 'rev', 'state', 'done', 'failed', 'created', 'finished')
+local rev = tonumber(cur[1]) or 0
+if rev ~= tonumber(ARGV[5]) then
+  return {'rev', tostring(rev)}
+end
+local done, failed, total = tonumber(cur[3]) or 0, tonumber(cur[4]) or 0, tonumber(ARGV[8])
+local state, finished = settle(tonumber(ARGV[7]), total, done, failed, tonumber(cur[2]), cur[6])
+redis.call('HSET', KEYS[1], 'data', ARGV[6], 'rev', rev + 1, 'state', state, 'total', total,
+  'done', done, 'failed', failed, 'created', cur[5] or NOW, 'updated', NOW, 'finished', finished)
+redis.call('SADD', KEYS[2], ARGV[9])
+return {'ok', unpack(record(KEYS[1]))}
+`
+
+// countShareItemScript: KEYS job, the job's item outcomes; ARGV (after
+// the common four) item id, outcome ("done" or "failed").
+// Returns {"ok", record...} | {"missing"}.
+const countShareItemScript = shareJobLua + `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {'missing'}
+end
+local item, outcome = ARGV[5], ARGV[6]
+local prev = redis.call('HGET', KEYS[2], item)
+local cur = redis.call('HMGET', KEYS[1], 'rev', 'state', 'total', 'done', 'failed', 'finished')
+local done, failed = tonumber(cur[4]), tonumber(cur[5])
+if not prev and outcome == 'failed' then
+  failed = failed + 1
+elseif not prev then
+  done = done + 1
+elseif prev == 'failed' and outcome == 'done' then
+  failed, done = failed - 1, done + 1
+else
+  return {'ok', unpack(record(KEYS[1]))}
+end
+redis.call('HSET', KEYS[2], item, outcome)
+local state = tonumber(cur[2])
+local settled, finished = settle(state, tonumber(cur[3]), done, failed, state, cur[6])
+redis.call('HSET', KEYS[1], 'rev', tonumber(cur[1]) + 1, 'state', settled, 'done', done, 'failed', failed,
+  'updated', NOW, 'finished', finished)
+return {'ok', unpack(record(KEYS[1]))}
+`
+
 type scripts struct {
 	putItem, deleteItem, acquireLock, releaseLock *redis.Script
 	removeTenant, putIntent, throttle             *redis.Script
+	deleteLink, appendLog                         *redis.Script
+	putShareJob, countShareItem                   *redis.Script
 }
 
 func newScripts() scripts {
@@ -188,5 +297,10 @@ func newScripts() scripts {
 		removeTenant: redis.NewScript(removeTenantScript),
 		putIntent:    redis.NewScript(putIntentScript),
 		throttle:     redis.NewScript(throttleScript),
+
+		deleteLink:     redis.NewScript(deleteLinkScript),
+		appendLog:      redis.NewScript(appendLogScript),
+		putShareJob:    redis.NewScript(putShareJobScript),
+		countShareItem: redis.NewScript(countShareItemScript),
 	}
 }

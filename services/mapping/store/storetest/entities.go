@@ -146,6 +146,10 @@ func testNotFound(t *testing.T, s store.Store) {
 		{"GetItemByExternal", func() error { _, err := s.GetItemByExternal(ctx, tenant, "l1", "e1"); return err }},
 		{"DeleteItem", func() error { return s.DeleteItem(ctx, tenant, "l1", "w1") }},
 		{"GetCursor", func() error { _, err := s.GetCursor(ctx, tenant, "watch:c1"); return err }},
+		{"DeleteLink", func() error { return s.DeleteLink(ctx, tenant, "l1") }},
+		{"GetShareJob", func() error { _, err := s.GetShareJob(ctx, tenant, "j1"); return err }},
+		{"CountShareItem", func() error { _, err := s.CountShareItem(ctx, tenant, "j1", "w1", false); return err }},
+		{"AppendLog", func() error { return s.AppendLog(ctx, tenant, "l1", &gsv1.LogEntry{Action: "create"}) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -157,8 +161,15 @@ func testNotFound(t *testing.T, s store.Store) {
 		must(t, "list links", err)
 		items, next, err := s.ListItems(ctx, tenant, "l1", 0, "")
 		must(t, "list items", err)
-		if len(links) != 0 || len(items) != 0 || next != "" {
-			t.Fatalf("unknown tenant lists %d links, %d items, next %q; want nothing", len(links), len(items), next)
+		conns, err := s.ListConnections(ctx, tenant)
+		must(t, "list connections", err)
+		jobs, err := s.ListShareJobs(ctx, tenant, "")
+		must(t, "list share jobs", err)
+		log, err := s.ListLog(ctx, tenant, "l1", "", 0)
+		must(t, "list log", err)
+		if len(links) != 0 || len(items) != 0 || next != "" || len(conns) != 0 || len(jobs) != 0 || len(log) != 0 {
+			t.Fatalf("unknown tenant lists %d links, %d items, next %q, %d connections, %d share jobs, %d log entries; want nothing",
+				len(links), len(items), next, len(conns), len(jobs), len(log))
 		}
 	})
 }
@@ -175,6 +186,17 @@ func testInvalid(t *testing.T, s store.Store) {
 		in := &gsv1.Intent{TenantId: tenant, Key: "k1", ContentHash: "h"}
 		mod(in)
 		return in
+	}
+	job := func(mod func(*gsv1.ShareJob)) *gsv1.ShareJob {
+		j := newShareJob(tenant, "j1", "l1", gsv1.ShareState_SHARE_STATE_RUNNING, 3)
+		mod(j)
+		return j
+	}
+	must(t, "put link", s.PutLink(ctx, newLink(tenant, "l1")))
+	entry := func(mod func(*gsv1.LogEntry)) *gsv1.LogEntry {
+		e := &gsv1.LogEntry{WixItemId: "w1", Action: "create"}
+		mod(e)
+		return e
 	}
 	long := strings.Repeat("x", store.MaxIDLen+1)
 	cases := []struct {
@@ -268,6 +290,62 @@ func testInvalid(t *testing.T, s store.Store) {
 			_, err := s.Throttle(ctx, tenant, "", store.Rate{Limit: 5, Period: time.Second, Burst: 2}, 1)
 			return err
 		}},
+		{"list connections without tenant", func() error { _, err := s.ListConnections(ctx, ""); return err }},
+		{"delete link without link", func() error { return s.DeleteLink(ctx, tenant, "") }},
+		{"delete link with control character", func() error { return s.DeleteLink(ctx, tenant, "l\n") }},
+		{"nil share job", func() error { _, err := s.PutShareJob(ctx, nil, 0); return err }},
+		{"share job without link", func() error {
+			_, err := s.PutShareJob(ctx, job(func(j *gsv1.ShareJob) { j.LinkId = "" }), 0)
+			return err
+		}},
+		{"share job without id", func() error {
+			_, err := s.PutShareJob(ctx, job(func(j *gsv1.ShareJob) { j.JobId = "" }), 0)
+			return err
+		}},
+		{"share job without state", func() error {
+			_, err := s.PutShareJob(ctx, job(func(j *gsv1.ShareJob) { j.State = gsv1.ShareState_SHARE_STATE_UNSPECIFIED }), 0)
+			return err
+		}},
+		{"share job of an unknown state", func() error {
+			_, err := s.PutShareJob(ctx, job(func(j *gsv1.ShareJob) { j.State = 99 }), 0)
+			return err
+		}},
+		{"share job negative total", func() error {
+			_, err := s.PutShareJob(ctx, job(func(j *gsv1.ShareJob) { j.Total = -1 }), 0)
+			return err
+		}},
+		{"share job error too long", func() error {
+			_, err := s.PutShareJob(ctx, job(func(j *gsv1.ShareJob) { j.Error = strings.Repeat("e", store.MaxTextLen+1) }), 0)
+			return err
+		}},
+		{"share job negative revision", func() error { _, err := s.PutShareJob(ctx, job(func(*gsv1.ShareJob) {}), -1); return err }},
+		{"get share job without id", func() error { _, err := s.GetShareJob(ctx, tenant, ""); return err }},
+		{"list share jobs with a bad link", func() error { _, err := s.ListShareJobs(ctx, tenant, "l\x00"); return err }},
+		{"count share item without item", func() error { _, err := s.CountShareItem(ctx, tenant, "j1", "", false); return err }},
+		{"count share item without tenant", func() error { _, err := s.CountShareItem(ctx, "", "j1", "w1", false); return err }},
+		{"nil log entry", func() error { return s.AppendLog(ctx, tenant, "l1", nil) }},
+		{"log entry without action", func() error {
+			return s.AppendLog(ctx, tenant, "l1", entry(func(e *gsv1.LogEntry) { e.Action = "" }))
+		}},
+		{"log entry of an unknown side", func() error {
+			return s.AppendLog(ctx, tenant, "l1", entry(func(e *gsv1.LogEntry) { e.Target = 7 }))
+		}},
+		{"log entry detail too long", func() error {
+			return s.AppendLog(ctx, tenant, "l1", entry(func(e *gsv1.LogEntry) { e.Detail = strings.Repeat("d", store.MaxTextLen+1) }))
+		}},
+		{"log entry detail not UTF-8", func() error {
+			return s.AppendLog(ctx, tenant, "l1", entry(func(e *gsv1.LogEntry) { e.Detail = "\xff" }))
+		}},
+		{"log entry at out of range", func() error {
+			return s.AppendLog(ctx, tenant, "l1", entry(func(e *gsv1.LogEntry) { e.At = &timestamppb.Timestamp{Nanos: -1} }))
+		}},
+		{"log entry item with control character", func() error {
+			return s.AppendLog(ctx, tenant, "l1", entry(func(e *gsv1.LogEntry) { e.WixItemId = "w\t" }))
+		}},
+		{"append log without link", func() error { return s.AppendLog(ctx, tenant, "", entry(func(*gsv1.LogEntry) {})) }},
+		{"list log negative limit", func() error { _, err := s.ListLog(ctx, tenant, "l1", "", -1); return err }},
+		{"list log without link", func() error { _, err := s.ListLog(ctx, tenant, "", "", 0); return err }},
+		{"list log item too long", func() error { _, err := s.ListLog(ctx, tenant, "l1", long, 0); return err }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -281,6 +359,15 @@ func testInvalid(t *testing.T, s store.Store) {
 		mustErr(t, "intent after rejected writes", err, store.ErrNotFound)
 		_, err = s.GetCursor(ctx, tenant, "k1")
 		mustErr(t, "cursor after rejected writes", err, store.ErrNotFound)
+		_, err = s.GetShareJob(ctx, tenant, "j1")
+		mustErr(t, "share job after rejected writes", err, store.ErrNotFound)
+		log, err := s.ListLog(ctx, tenant, "l1", "", 0)
+		must(t, "list log after rejected writes", err)
+		if len(log) != 0 {
+			t.Fatalf("rejected appends wrote %d log entries", len(log))
+		}
+		_, err = s.GetLink(ctx, tenant, "l1")
+		must(t, "link after rejected deletes", err)
 		// A refused call took no token: the full burst is still there.
 		rate := store.Rate{Limit: 5, Period: time.Hour, Burst: 2}
 		res, err := s.Throttle(ctx, tenant, "b", rate, 2)

@@ -45,6 +45,15 @@ func Run(t *testing.T, open, openEmpty func(t *testing.T) store.Store) {
 		{"Throttle", testThrottle},
 		{"Cursor", testCursor},
 		{"ScanLinks", testScanLinks},
+		{"ListConnections", testListConnections},
+		{"DeleteLink", testDeleteLink},
+		{"DeleteLastLinkWhilePutting", testDeleteLastLinkWhilePutting},
+		{"ShareJob", testShareJob},
+		{"ShareJobSettles", testShareJobSettles},
+		{"ShareJobList", testShareJobList},
+		{"ShareJobIsolation", testShareJobIsolation},
+		{"ShareCountsConcurrent", testShareCountsConcurrent},
+		{"SyncLog", testSyncLog},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
