@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -179,10 +180,43 @@ func (w *Writer) applyLink(ctx context.Context, ev *gsv1.ChangeEvent, t target) 
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(otelcodes.Error, "link failed")
+		if isPermanent(err) {
+			w.appendLog(ctx, ev, t, "failed", err.Error())
+		}
 		return err
 	}
 	span.SetAttributes(opAttr.String(op))
+	w.appendLog(ctx, ev, t, op, "")
 	return nil
+}
+
+// appendLog adds the action to the link's sync log, the owner's per-item
+// history. It is best effort: the write is done and recorded in the
+// mapping; a missing history line is no reason to redo it.
+func (w *Writer) appendLog(ctx context.Context, ev *gsv1.ChangeEvent, t target, action, detail string) {
+	_, err := w.mapping.AppendLog(ctx, &gsv1.AppendLogRequest{
+		TenantId: ev.GetTenantId(),
+		LinkId:   t.link.GetLinkId(),
+		Entry: &gsv1.LogEntry{
+			WixItemId: ev.GetItem().GetItemId(),
+			Target:    gsv1.Side_SIDE_PLATFORM,
+			Action:    action,
+			Detail:    truncate(detail, 512),
+			EventId:   ev.GetEventId(),
+		},
+	})
+	if err != nil && status.Code(err) != codes.NotFound { // NotFound: the link was removed meanwhile
+		w.log.WarnContext(ctx, "append sync log", slog.String("tenant", ev.GetTenantId()),
+			slog.String("link", t.link.GetLinkId()), slog.Any("error", err))
+	}
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
 }
 
 // eventVersion orders states of one item: the item's own modification time,

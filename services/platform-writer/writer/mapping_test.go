@@ -37,6 +37,7 @@ type fakeMapping struct {
 	// jobs and counted hold share jobs and each counted item's outcome.
 	jobs     map[[2]string]*gsv1.ShareJob
 	counted  map[[3]string]bool
+	logs     map[[2]string][]*gsv1.LogEntry
 	puts     []*gsv1.ItemMapping
 	failPuts func(*gsv1.ItemMapping) error
 }
@@ -60,6 +61,7 @@ func startMapping(t *testing.T) (*fakeMapping, gsv1.MappingServiceClient, string
 		tat:     map[[2]string]time.Time{},
 		jobs:    map[[2]string]*gsv1.ShareJob{},
 		counted: map[[3]string]bool{},
+		logs:    map[[2]string][]*gsv1.LogEntry{},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -350,4 +352,26 @@ func (m *fakeMapping) CountShareItem(_ context.Context, r *gsv1.CountShareItemRe
 		j.State = gsv1.ShareState_SHARE_STATE_DONE
 	}
 	return &gsv1.CountShareItemResponse{Job: proto.Clone(j).(*gsv1.ShareJob)}, nil
+}
+
+func (m *fakeMapping) AppendLog(_ context.Context, r *gsv1.AppendLogRequest) (*gsv1.AppendLogResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := [2]string{r.GetTenantId(), r.GetLinkId()}
+	m.logs[key] = append([]*gsv1.LogEntry{proto.Clone(r.GetEntry()).(*gsv1.LogEntry)}, m.logs[key]...)
+	return &gsv1.AppendLogResponse{}, nil
+}
+
+// actions returns the sync log actions of one item, oldest first.
+func (m *fakeMapping) actions(tenant, link, item string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	entries := m.logs[[2]string{tenant, link}]
+	for i := len(entries) - 1; i >= 0; i-- {
+		if entries[i].GetWixItemId() == item {
+			out = append(out, entries[i].GetAction())
+		}
+	}
+	return out
 }

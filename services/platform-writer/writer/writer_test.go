@@ -2,6 +2,7 @@ package writer_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -74,6 +75,9 @@ func TestCreateUpdateDeleteWriteOnceEach(t *testing.T) {
 	}
 	if tomb.GetExternalId() != m.GetExternalId() {
 		t.Fatalf("tombstone lost the external id: %v", tomb)
+	}
+	if got := fmt.Sprint(h.mapping.actions(tenant, linkID, "item-a")); got != "[create update delete]" {
+		t.Fatalf("sync log of item-a: %s, want [create update delete]", got)
 	}
 }
 

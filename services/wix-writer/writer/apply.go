@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
@@ -182,10 +183,38 @@ func (w *Writer) applyLink(ctx context.Context, ev *gsv1.ChangeEvent, l *gsv1.Li
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(otelcodes.Error, "link failed")
+		if isPermanent(err) {
+			w.appendLog(ctx, j, "failed", err.Error())
+		}
 		return err
 	}
 	span.SetAttributes(opAttr.String(op))
+	w.appendLog(ctx, j, op, "")
 	return nil
+}
+
+// appendLog adds the action to the link's sync log, the owner's per-item
+// history, under the item's Wix id when the mapping knows it. It is best
+// effort: a missing history line is no reason to redo a write.
+func (w *Writer) appendLog(ctx context.Context, j job, action, detail string) {
+	entry := &gsv1.LogEntry{ExternalId: j.externalID(), Target: gsv1.Side_SIDE_WIX, Action: action,
+		Detail: truncate(detail, 512), EventId: j.ev.GetEventId()}
+	if m, err := w.getItem(ctx, j); err == nil {
+		entry.WixItemId = m.GetWixItemId()
+	}
+	_, err := w.mapping.AppendLog(ctx, &gsv1.AppendLogRequest{TenantId: j.tenant(), LinkId: j.linkID(), Entry: entry})
+	if err != nil && status.Code(err) != codes.NotFound { // NotFound: the link was removed meanwhile
+		w.log.WarnContext(ctx, "append sync log", slog.String("tenant", j.tenant()),
+			slog.String("link", j.linkID()), slog.Any("error", err))
+	}
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
 }
 
 // maxLockHops bounds how often the lock key may change under us: each hop

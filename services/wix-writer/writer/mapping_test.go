@@ -35,6 +35,7 @@ type fakeMapping struct {
 	locks    map[[2]string]lockEntry
 	intents  map[[2]string]intentEntry
 	throttle int
+	logs     map[[2]string][]*gsv1.LogEntry
 	failPuts func(*gsv1.ItemMapping) error
 	// journal, when set, records echo markers in order with the Wix writes.
 	journal *journal
@@ -399,4 +400,27 @@ func (m *fakeMapping) Throttle(_ context.Context, r *gsv1.ThrottleRequest) (*gsv
 	defer m.mu.Unlock()
 	m.throttle++
 	return &gsv1.ThrottleResponse{Allowed: true}, nil
+}
+
+func (m *fakeMapping) AppendLog(_ context.Context, r *gsv1.AppendLogRequest) (*gsv1.AppendLogResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.logs == nil {
+		m.logs = map[[2]string][]*gsv1.LogEntry{}
+	}
+	key := [2]string{r.GetTenantId(), r.GetLinkId()}
+	m.logs[key] = append([]*gsv1.LogEntry{proto.Clone(r.GetEntry()).(*gsv1.LogEntry)}, m.logs[key]...)
+	return &gsv1.AppendLogResponse{}, nil
+}
+
+// actions returns "<action>@<wix item id>" of one link's sync log, oldest first.
+func (m *fakeMapping) actions(tenant, link string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	entries := m.logs[[2]string{tenant, link}]
+	for i := len(entries) - 1; i >= 0; i-- {
+		out = append(out, entries[i].GetAction()+"@"+entries[i].GetWixItemId())
+	}
+	return out
 }

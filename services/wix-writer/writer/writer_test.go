@@ -2,6 +2,7 @@ package writer_test
 
 import (
 	"context"
+	"fmt"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"testing"
 	"time"
@@ -94,6 +95,10 @@ func TestCreateUpdateDeleteWriteOnceEach(t *testing.T) {
 	}
 	if tomb.GetWixItemId() != it.ID || !tomb.GetExternalVersion().AsTime().Equal(at(3)) {
 		t.Fatalf("tombstone %v", tomb)
+	}
+	want := fmt.Sprint([]string{"create@" + it.ID, "update@" + it.ID, "delete@" + it.ID})
+	if got := fmt.Sprint(h.mapping.actions(tenant, linkID)); got != want {
+		t.Fatalf("sync log %s, want %s", got, want)
 	}
 }
 
