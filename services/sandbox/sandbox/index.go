@@ -40,6 +40,11 @@ func (s *Sandbox) index() string {
 	line("Mastodon emulator           %s", masto)
 	line("  API                       %s/api/v1/...", masto)
 	line("  Counters                  GET  %s/_sandbox/stats", masto)
+	pin := s.base + PinterestPrefix
+	line("")
+	line("Pinterest emulator          %s", pin)
+	line("  API (v5)                  %s/v5/...", pin)
+	line("  Counters                  GET  %s/_sandbox/stats", pin)
 	if d, ok := s.seeded(); ok {
 		line("")
 		line("Demo site")
@@ -50,6 +55,7 @@ func (s *Sandbox) index() string {
 			line("  gallery                   %s  %q (%d items)", g.ID, g.Name, len(g.ItemIDs))
 		}
 		line("  Mastodon account          %s  @%s", d.MastodonAccountID, d.MastodonUsername)
+		line("  Pinterest account         %s", d.PinterestUsername)
 	}
 	return b.String()
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"gallerysync.dev/services/sandbox/mastodonsim"
+	"gallerysync.dev/services/sandbox/pinterestsim"
 	"gallerysync.dev/services/sandbox/wixsim"
 )
 
@@ -22,7 +23,10 @@ import (
 const (
 	WixPrefix      = "/wix"
 	MastodonPrefix = "/mastodon"
-	publicKeyPath  = "/wix-app-public-key.pem"
+	// PinterestPrefix is where the Pinterest emulator is served; its API
+	// base (the connection's base URL) is PinterestPrefix + "/v5".
+	PinterestPrefix = "/pinterest"
+	publicKeyPath   = "/wix-app-public-key.pem"
 )
 
 // shutdownTimeout bounds how long Run waits for open requests at the end.
@@ -40,6 +44,7 @@ type Sandbox struct {
 	publicKey []byte
 	wix       *wixsim.Server
 	mastodon  *mastodonsim.Server
+	pinterest *pinterestsim.Server
 	clock     *seedClock
 	handler   http.Handler
 	started   atomic.Bool
@@ -86,8 +91,10 @@ func New(cfg Config, logger *slog.Logger) (*Sandbox, error) {
 		return nil, fmt.Errorf("wix emulator: %w", err)
 	}
 	limits := mastodonsim.DefaultLimits()
+	pinLimits := pinterestsim.StandardLimits()
 	if cfg.MastodonLimits == LimitsUnlimited {
 		limits = mastodonsim.Unlimited()
+		pinLimits = nil
 	}
 	clock := &seedClock{}
 	s := &Sandbox{
@@ -102,7 +109,8 @@ func New(cfg Config, logger *slog.Logger) (*Sandbox, error) {
 			mastodonsim.WithLimits(limits),
 			mastodonsim.WithClock(clock.Now),
 		),
-		clock: clock,
+		pinterest: pinterestsim.New(pinterestsim.WithLimits(pinLimits...)),
+		clock:     clock,
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -129,6 +137,7 @@ func (s *Sandbox) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(WixPrefix+"/", http.StripPrefix(WixPrefix, s.wix.Handler()))
 	mux.Handle(MastodonPrefix+"/", http.StripPrefix(MastodonPrefix, s.mastodon.Handler()))
+	mux.Handle(PinterestPrefix+"/", http.StripPrefix(PinterestPrefix, s.pinterest.Handler()))
 	mux.HandleFunc("GET "+publicKeyPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/x-pem-file")
 		_, _ = w.Write(s.publicKey)
@@ -153,6 +162,9 @@ func (s *Sandbox) Wix() *wixsim.Server { return s.wix }
 // Mastodon is the Mastodon emulator, for seeding and inspection.
 func (s *Sandbox) Mastodon() *mastodonsim.Server { return s.mastodon }
 
+// Pinterest is the Pinterest emulator, for seeding and inspection.
+func (s *Sandbox) Pinterest() *pinterestsim.Server { return s.pinterest }
+
 // Run serves HTTP and runs the Wix webhook and import workers until ctx is done, then
 // shuts the HTTP server down (waiting at most a few seconds for open
 // requests) and waits for the worker.
@@ -165,6 +177,9 @@ func (s *Sandbox) Run(ctx context.Context) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	// Streaming clients hold their requests open; Shutdown ends them so it
+	// does not wait out its timeout.
+	srv.RegisterOnShutdown(s.mastodon.DropStreams)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(s.ln) }()
 	workerCtx, stopWorker := context.WithCancel(ctx)

@@ -16,6 +16,8 @@ const (
 	DemoOwnerUserID      = "51a0c3e2-7d4b-4f6a-9e21-3b8c5d7f0a12"
 	DemoMastodonUsername = "gallerysync_demo"
 	DemoMastodonToken    = "gallerysync-demo-mastodon-token"
+	DemoPinterestUser    = "gallerysync_demo"
+	DemoPinterestToken   = "gallerysync-demo-pinterest-token"
 )
 
 // Demo describes the seeded demo site and account.
@@ -24,6 +26,9 @@ type Demo struct {
 	Galleries                                 []DemoGallery
 	MastodonAccountID, MastodonUsername       string
 	MastodonToken, MastodonBaseURL            string
+	PinterestUsername, PinterestToken         string
+	// PinterestBaseURL is the API base, ending in /v5.
+	PinterestBaseURL string
 }
 
 // DemoGallery is a seeded gallery and its item ids in display order.
@@ -73,14 +78,18 @@ func (s *Sandbox) Seed() (Demo, error) {
 	}
 	s.wix.AddSite(DemoInstanceID, DemoOwnerUserID)
 	demo := Demo{
-		InstanceID:       DemoInstanceID,
-		AppID:            s.cfg.AppID,
-		AppSecret:        s.cfg.AppSecret,
-		OwnerUserID:      DemoOwnerUserID,
-		MastodonUsername: DemoMastodonUsername,
-		MastodonToken:    DemoMastodonToken,
-		MastodonBaseURL:  s.base + MastodonPrefix,
+		InstanceID:        DemoInstanceID,
+		AppID:             s.cfg.AppID,
+		AppSecret:         s.cfg.AppSecret,
+		OwnerUserID:       DemoOwnerUserID,
+		MastodonUsername:  DemoMastodonUsername,
+		MastodonToken:     DemoMastodonToken,
+		MastodonBaseURL:   s.base + MastodonPrefix,
+		PinterestUsername: DemoPinterestUser,
+		PinterestToken:    DemoPinterestToken,
+		PinterestBaseURL:  s.base + PinterestPrefix + "/v5",
 	}
+	s.pinterest.AddAccount(DemoPinterestUser, DemoPinterestToken)
 	for _, g := range demoGalleries() {
 		if _, err := s.wix.CreateGallery(DemoInstanceID, g.name, wixsim.WithID(g.id)); err != nil {
 			return Demo{}, fmt.Errorf("seed: %w", err)
