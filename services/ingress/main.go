@@ -19,6 +19,7 @@ import (
 	"gallerysync.dev/libs/flagenv"
 	"gallerysync.dev/libs/platforms"
 	"gallerysync.dev/libs/platforms/mastodon"
+	"gallerysync.dev/libs/platforms/pinterest"
 	"gallerysync.dev/libs/telemetry"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	"gallerysync.dev/services/ingress/server"
@@ -170,9 +171,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) (err er
 // only reads here (streams, listings), so it needs no media fetcher.
 func watchedPlatforms(log *slog.Logger) map[string]platforms.Adapter {
 	return map[string]platforms.Adapter{
-		mastodon.Name: mastodon.New(nil, mastodon.WithLogger(log)),
-		// The AT Protocol and Pinterest adapters are registered here too
-		// once they watch: atproto.Name: atproto.New(...),
-		// pinterest.Name: pinterest.New(...).
+		mastodon.Name:  mastodon.New(nil, mastodon.WithLogger(log)),
+		pinterest.Name: pinterest.New(),
 	}
 }

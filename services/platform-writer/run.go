@@ -20,6 +20,7 @@ import (
 	"gallerysync.dev/libs/media"
 	"gallerysync.dev/libs/platforms"
 	"gallerysync.dev/libs/platforms/mastodon"
+	"gallerysync.dev/libs/platforms/pinterest"
 	"gallerysync.dev/libs/telemetry"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	"gallerysync.dev/services/platform-writer/writer"
@@ -67,8 +68,11 @@ func newAdapter(platform string, fetcher *media.Fetcher) (platforms.Adapter, err
 	switch platform {
 	case mastodon.Name:
 		return mastodon.New(fetcher), nil
+	case pinterest.Name:
+		// Pinterest fetches the media from its URL itself.
+		return pinterest.New(), nil
 	default:
-		return nil, fmt.Errorf("%w: unknown -platform %q (known: %s)", writer.ErrConfig, platform, mastodon.Name)
+		return nil, fmt.Errorf("%w: unknown -platform %q (known: %s, %s)", writer.ErrConfig, platform, mastodon.Name, pinterest.Name)
 	}
 }
 
