@@ -77,3 +77,4 @@ require (
 )
 
 replace gallerysync.dev/services/wix-writer => ../wix-writer
+

@@ -14,18 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	"gallerysync.dev/libs/bus"
-	"gallerysync.dev/libs/change"
-	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 )
-
-// Publisher puts a change event on the bus, as a platform watcher does.
-type Publisher interface {
-	Publish(ctx context.Context, ev *gsv1.ChangeEvent) error
-}
 
 // postedStatus is the part of a Mastodon status the check reads.
 type postedStatus struct {
@@ -33,6 +22,7 @@ type postedStatus struct {
 	URL              string `json:"url"`
 	CreatedAt        string `json:"created_at"`
 	MediaAttachments []struct {
+		ID          string `json:"id"`
 		URL         string `json:"url"`
 		Description string `json:"description"`
 	} `json:"media_attachments"`
@@ -53,11 +43,11 @@ type wixItem struct {
 }
 
 // RunPlatformToWix posts a photo on the Mastodon account under the linked
-// hashtag, hands the change to the bus as the account's watcher does, and
-// checks that the wix-writer creates the Pro Gallery item (image imported
-// and READY), then renames and deletes it the same way; and that none of the
-// Wix webhooks our writes cause comes back to Mastodon as a write.
-func RunPlatformToWix(ctx context.Context, t Target, pub Publisher, opt Options) (Report, error) {
+// hashtag, as its owner would in a Mastodon app, and checks that the
+// account's watcher and the wix-writer create the Pro Gallery item (image
+// imported and READY), then rename and delete it the same way; and that none
+// of the Wix webhooks our writes cause comes back to Mastodon as a write.
+func RunPlatformToWix(ctx context.Context, t Target, opt Options) (Report, error) {
 	var rep Report
 	hc := &http.Client{Timeout: 10 * time.Second}
 	masto := client{http: hc, auth: "Bearer " + t.MastodonToken}
@@ -81,11 +71,7 @@ func RunPlatformToWix(ctx context.Context, t Target, pub Publisher, opt Options)
 	if err != nil {
 		return rep, err
 	}
-	ev := platformEvent(t, st, title, gsv1.ChangeKind_CHANGE_KIND_ITEM_CREATED, "c")
 	start := time.Now()
-	if err := pub.Publish(ctx, ev); err != nil {
-		return rep, fmt.Errorf("publish platform change: %w", err)
-	}
 	itemsURL := wixBase + "/pro-gallery/v2/galleries/" + url.PathEscape(t.LinkedGalleryID) + "/items?itemLimit=100"
 	findItem := func() (wixItem, bool, error) {
 		var page struct {
@@ -117,13 +103,12 @@ func RunPlatformToWix(ctx context.Context, t Target, pub Publisher, opt Options)
 		"Media Manager file %s is %s", item.Image.ImageInfo.ID, file.File.OperationStatus)
 
 	renamed := title + " renamed"
-	if err := masto.do(ctx, http.MethodPut, t.MastodonBaseURL+"/api/v1/statuses/"+st.ID,
-		map[string]any{"status": renamed + "\n\n#" + t.Hashtag}, nil); err != nil {
-		return rep, fmt.Errorf("edit status: %w", err)
-	}
 	start = time.Now()
-	if err := pub.Publish(ctx, platformEvent(t, st, renamed, gsv1.ChangeKind_CHANGE_KIND_ITEM_UPDATED, "u")); err != nil {
-		return rep, fmt.Errorf("publish platform change: %w", err)
+	// An edit replaces the whole status: the photo stays only if named again.
+	if err := masto.do(ctx, http.MethodPut, t.MastodonBaseURL+"/api/v1/statuses/"+st.ID, map[string]any{
+		"status": renamed + "\n\n#" + t.Hashtag, "media_ids": []string{st.MediaAttachments[0].ID},
+	}, nil); err != nil {
+		return rep, fmt.Errorf("edit status: %w", err)
 	}
 	_, err = waitFor(ctx, opt.Within+5*time.Second, func() (wixItem, bool, error) {
 		it, ok, err := findItem()
@@ -131,12 +116,9 @@ func RunPlatformToWix(ctx context.Context, t Target, pub Publisher, opt Options)
 	})
 	rep.add("platform rename", err == nil, "Wix item %s shows the new title after %s", item.ID, ms(time.Since(start)))
 
+	start = time.Now()
 	if err := masto.do(ctx, http.MethodDelete, t.MastodonBaseURL+"/api/v1/statuses/"+st.ID, nil, nil); err != nil {
 		return rep, fmt.Errorf("delete status: %w", err)
-	}
-	start = time.Now()
-	if err := pub.Publish(ctx, platformEvent(t, st, "", gsv1.ChangeKind_CHANGE_KIND_ITEM_DELETED, "d")); err != nil {
-		return rep, fmt.Errorf("publish platform change: %w", err)
 	}
 	_, err = waitFor(ctx, opt.Within+5*time.Second, func() (wixItem, bool, error) {
 		_, ok, err := findItem()
@@ -222,42 +204,4 @@ func postPhoto(ctx context.Context, hc *http.Client, t Target, title string) (po
 		return st, errors.New("posted status has no media")
 	}
 	return st, nil
-}
-
-// platformEvent is the change a watcher of the account reports for st.
-func platformEvent(t Target, st postedStatus, title string, kind gsv1.ChangeKind, step string) *gsv1.ChangeEvent {
-	now := time.Now()
-	snap := &gsv1.ItemSnapshot{ItemId: st.ID, UpdatedAt: timestamppb.New(now)}
-	if kind != gsv1.ChangeKind_CHANGE_KIND_ITEM_DELETED {
-		snap.Title = title
-		snap.AltText = title
-		snap.LinkUrl = st.URL
-		snap.Permalink = st.URL
-		snap.MediaUrl = st.MediaAttachments[0].URL
-		snap.MimeType = "image/png"
-		snap.ContentHash = change.Hash(snap)
-	}
-	source := fmt.Sprintf("%s:%s:%d", st.ID, step, now.UnixNano())
-	return &gsv1.ChangeEvent{
-		EventId:       change.EventID(gsv1.Origin_ORIGIN_PLATFORM, "mastodon", source),
-		TenantId:      t.InstanceID,
-		Origin:        gsv1.Origin_ORIGIN_PLATFORM,
-		Platform:      "mastodon",
-		SourceEventId: source,
-		OccurredAt:    timestamppb.New(now),
-		Kind:          kind,
-		AlbumId:       t.Hashtag,
-		ConnectionId:  t.ConnectionID,
-		Item:          snap,
-	}
-}
-
-// BusPublisher publishes through the bus and waits for JetStream's ack.
-func BusPublisher(b *bus.Bus) Publisher { return busPublisher{b} }
-
-type busPublisher struct{ b *bus.Bus }
-
-func (p busPublisher) Publish(ctx context.Context, ev *gsv1.ChangeEvent) error {
-	_, err := p.b.Publish(ctx, ev)
-	return err
 }

@@ -20,13 +20,10 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"gallerysync.dev/libs/bus"
-	"gallerysync.dev/libs/media"
-	"gallerysync.dev/libs/platforms/mastodon"
 	"gallerysync.dev/libs/telemetry"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	ingress "gallerysync.dev/services/ingress/server"
 	mapping "gallerysync.dev/services/mapping/server"
-	"gallerysync.dev/services/platform-writer/writer"
 	"gallerysync.dev/services/sandbox/sandbox"
 )
 
@@ -140,31 +137,14 @@ func (s *Stack) start(ctx context.Context) error {
 	sandboxHost := strings.TrimPrefix(s.sandbox.BaseURL(), "http://")
 	// Every call to a remote API is a client span of the change's trace.
 	httpClient := &http.Client{Transport: s.tel.HTTPTransport(nil), Timeout: time.Minute}
-	w, err := writer.New(writer.Config{
-		Platform:          "mastodon",
-		Durable:           "platform-writer-mastodon",
-		MaxDeliver:        8,
-		Concurrency:       8,
-		LockTTL:           30 * time.Second,
-		DedupTTL:          72 * time.Hour,
-		MediaAllowedHosts: sandboxHost,
-		MappingAddr:       mappingSrv.Addr(),
-		ShutdownTimeout:   cfg.ShutdownTimeout,
-	}, writer.Deps{
-		Bus:     s.bus,
-		Mapping: mappingClient,
-		Adapter: mastodon.New(media.NewFetcher([]string{sandboxHost}, media.WithHTTPClient(httpClient)),
-			mastodon.WithHTTPClient(httpClient)),
-		Logger: s.logger.With("component", "platform-writer"),
-		Meter:  s.tel.MeterProvider(),
-		Tracer: s.tel.TracerProvider(),
-	})
-	if err != nil {
-		return fmt.Errorf("platform-writer: %w", err)
+	if err := s.startPlatformWriters(ctx, mappingClient, sandboxHost, httpClient); err != nil {
+		return err
 	}
-	s.group.start(ctx, "platform-writer-mastodon", w.Run)
 
 	if err := s.startWixWriter(ctx, mappingClient, sandboxHost, httpClient, seed); err != nil {
+		return err
+	}
+	if err := s.startWatchers(ctx, mappingClient, httpClient); err != nil {
 		return err
 	}
 

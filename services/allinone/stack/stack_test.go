@@ -93,14 +93,14 @@ func TestWixEditReachesMastodon(t *testing.T) {
 }
 
 // TestPlatformChangeReachesWix drives the other direction: a photo posted,
-// edited and deleted on Mastodon (reported on the bus as its watcher does)
-// becomes, changes and leaves a Pro Gallery item, and none of the Wix
-// webhooks our writes cause is written back to Mastodon.
+// edited and deleted on Mastodon (found by the account's watcher) becomes,
+// changes and leaves a Pro Gallery item, and none of the Wix webhooks our
+// writes cause is written back to Mastodon.
 func TestPlatformChangeReachesWix(t *testing.T) {
 	s := startStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := smoke.RunPlatformToWix(ctx, target(s.Demo()), smoke.BusPublisher(s.Bus()), smoke.Options{
+	rep, err := smoke.RunPlatformToWix(ctx, target(s.Demo()), smoke.Options{
 		Within: 5 * time.Second, Settle: time.Second, Nonce: fmt.Sprint(time.Now().UnixNano()),
 	})
 	for _, c := range rep.Checks {

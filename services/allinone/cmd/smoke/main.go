@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/flagenv"
 	"gallerysync.dev/services/allinone/smoke"
 )
@@ -57,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	rep, err := smoke.Run(ctx, t, opt)
 	if err == nil && rep.Passed() {
 		var more smoke.Report
-		more, err = platformToWix(ctx, t, opt)
+		more, err = smoke.RunPlatformToWix(ctx, t, opt)
 		rep.Checks = append(rep.Checks, more.Checks...)
 	}
 	for _, c := range rep.Checks {
@@ -75,16 +74,4 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	fmt.Fprintln(out, "PASS")
 	return nil
-}
-
-// platformToWix runs the Mastodon -> Wix half, reporting the platform
-// changes on the running stack's bus as the account's watcher does.
-func platformToWix(ctx context.Context, t smoke.Target, opt smoke.Options) (smoke.Report, error) {
-	b, err := bus.Connect(ctx, bus.Config{URL: t.NATSURL, PublishTimeout: 5 * time.Second, Replicas: 1, DuplicateWindow: 2 * time.Minute},
-		bus.WithName("smoke"))
-	if err != nil {
-		return smoke.Report{}, fmt.Errorf("bus: %w", err)
-	}
-	defer b.Close()
-	return smoke.RunPlatformToWix(ctx, t, smoke.BusPublisher(b), opt)
 }
