@@ -18,6 +18,7 @@ import (
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/flagenv"
 	"gallerysync.dev/libs/platforms"
+	"gallerysync.dev/libs/platforms/atproto"
 	"gallerysync.dev/libs/platforms/mastodon"
 	"gallerysync.dev/libs/platforms/pinterest"
 	"gallerysync.dev/libs/telemetry"
@@ -173,5 +174,7 @@ func watchedPlatforms(log *slog.Logger) map[string]platforms.Adapter {
 	return map[string]platforms.Adapter{
 		mastodon.Name:  mastodon.New(nil, mastodon.WithLogger(log)),
 		pinterest.Name: pinterest.New(),
+		// Watching only reads (listings, records): no media fetcher needed.
+		atproto.Name: atproto.New(nil, atproto.WithLogger(log)),
 	}
 }

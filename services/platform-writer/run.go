@@ -19,6 +19,7 @@ import (
 	"gallerysync.dev/libs/flagenv"
 	"gallerysync.dev/libs/media"
 	"gallerysync.dev/libs/platforms"
+	"gallerysync.dev/libs/platforms/atproto"
 	"gallerysync.dev/libs/platforms/mastodon"
 	"gallerysync.dev/libs/platforms/pinterest"
 	"gallerysync.dev/libs/telemetry"
@@ -71,8 +72,11 @@ func newAdapter(platform string, fetcher *media.Fetcher) (platforms.Adapter, err
 	case pinterest.Name:
 		// Pinterest fetches the media from its URL itself.
 		return pinterest.New(), nil
+	case atproto.Name:
+		return atproto.New(fetcher), nil
 	default:
-		return nil, fmt.Errorf("%w: unknown -platform %q (known: %s, %s)", writer.ErrConfig, platform, mastodon.Name, pinterest.Name)
+		return nil, fmt.Errorf("%w: unknown -platform %q (known: %s, %s, %s)", writer.ErrConfig, platform,
+			mastodon.Name, pinterest.Name, atproto.Name)
 	}
 }
 

@@ -45,6 +45,11 @@ func (s *Sandbox) index() string {
 	line("Pinterest emulator          %s", pin)
 	line("  API (v5)                  %s/v5/...", pin)
 	line("  Counters                  GET  %s/_sandbox/stats", pin)
+	at := s.base + ATProtoPrefix
+	line("")
+	line("AT Protocol (PDS) emulator  %s", at)
+	line("  XRPC                      %s/xrpc/com.atproto....", at)
+	line("  Counters                  GET  %s/_sandbox/stats", at)
 	if d, ok := s.seeded(); ok {
 		line("")
 		line("Demo site")
@@ -56,6 +61,7 @@ func (s *Sandbox) index() string {
 		}
 		line("  Mastodon account          %s  @%s", d.MastodonAccountID, d.MastodonUsername)
 		line("  Pinterest account         %s", d.PinterestUsername)
+		line("  AT Protocol account       %s  %s", d.ATProtoHandle, d.ATProtoDID)
 	}
 	return b.String()
 }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gallerysync.dev/services/sandbox/atprotosim"
 	"gallerysync.dev/services/sandbox/mastodonsim"
 	"gallerysync.dev/services/sandbox/pinterestsim"
 	"gallerysync.dev/services/sandbox/wixsim"
@@ -26,7 +27,10 @@ const (
 	// PinterestPrefix is where the Pinterest emulator is served; its API
 	// base (the connection's base URL) is PinterestPrefix + "/v5".
 	PinterestPrefix = "/pinterest"
-	publicKeyPath   = "/wix-app-public-key.pem"
+	// ATProtoPrefix is where the AT Protocol (PDS) emulator is served: a
+	// connection's base URL, like a PDS's origin.
+	ATProtoPrefix = "/atproto"
+	publicKeyPath = "/wix-app-public-key.pem"
 )
 
 // shutdownTimeout bounds how long Run waits for open requests at the end.
@@ -45,6 +49,7 @@ type Sandbox struct {
 	wix       *wixsim.Server
 	mastodon  *mastodonsim.Server
 	pinterest *pinterestsim.Server
+	atproto   *atprotosim.Server
 	clock     *seedClock
 	handler   http.Handler
 	started   atomic.Bool
@@ -92,9 +97,11 @@ func New(cfg Config, logger *slog.Logger) (*Sandbox, error) {
 	}
 	limits := mastodonsim.DefaultLimits()
 	pinLimits := pinterestsim.StandardLimits()
+	atLimits := atprotosim.DefaultLimits()
 	if cfg.MastodonLimits == LimitsUnlimited {
 		limits = mastodonsim.Unlimited()
 		pinLimits = nil
+		atLimits = atprotosim.Unlimited()
 	}
 	clock := &seedClock{}
 	s := &Sandbox{
@@ -110,6 +117,7 @@ func New(cfg Config, logger *slog.Logger) (*Sandbox, error) {
 			mastodonsim.WithClock(clock.Now),
 		),
 		pinterest: pinterestsim.New(pinterestsim.WithLimits(pinLimits...)),
+		atproto:   atprotosim.New(atprotosim.WithLimits(atLimits)),
 		clock:     clock,
 	}
 	s.handler = s.routes()
@@ -138,6 +146,7 @@ func (s *Sandbox) routes() http.Handler {
 	mux.Handle(WixPrefix+"/", http.StripPrefix(WixPrefix, s.wix.Handler()))
 	mux.Handle(MastodonPrefix+"/", http.StripPrefix(MastodonPrefix, s.mastodon.Handler()))
 	mux.Handle(PinterestPrefix+"/", http.StripPrefix(PinterestPrefix, s.pinterest.Handler()))
+	mux.Handle(ATProtoPrefix+"/", http.StripPrefix(ATProtoPrefix, s.atproto.Handler()))
 	mux.HandleFunc("GET "+publicKeyPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/x-pem-file")
 		_, _ = w.Write(s.publicKey)
@@ -164,6 +173,9 @@ func (s *Sandbox) Mastodon() *mastodonsim.Server { return s.mastodon }
 
 // Pinterest is the Pinterest emulator, for seeding and inspection.
 func (s *Sandbox) Pinterest() *pinterestsim.Server { return s.pinterest }
+
+// ATProto is the AT Protocol (PDS) emulator, for seeding and inspection.
+func (s *Sandbox) ATProto() *atprotosim.Server { return s.atproto }
 
 // Run serves HTTP and runs the Wix webhook and import workers until ctx is done, then
 // shuts the HTTP server down (waiting at most a few seconds for open

@@ -206,7 +206,7 @@ func TestRestartSeedsTheSameIDs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.MastodonBaseURL, d.PinterestBaseURL = "", "" // the port differs between runs
+		d.MastodonBaseURL, d.PinterestBaseURL, d.ATProtoBaseURL = "", "", "" // the port differs between runs
 		return d
 	}
 	first, second := seed(), seed()

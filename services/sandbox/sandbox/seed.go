@@ -18,6 +18,8 @@ const (
 	DemoMastodonToken    = "gallerysync-demo-mastodon-token"
 	DemoPinterestUser    = "gallerysync_demo"
 	DemoPinterestToken   = "gallerysync-demo-pinterest-token"
+	DemoATProtoHandle    = "gallerysync-demo.test"
+	DemoATProtoPassword  = "demo-app-password"
 )
 
 // Demo describes the seeded demo site and account.
@@ -29,6 +31,8 @@ type Demo struct {
 	PinterestUsername, PinterestToken         string
 	// PinterestBaseURL is the API base, ending in /v5.
 	PinterestBaseURL string
+	// The AT Protocol account: its PDS, handle, DID and app password.
+	ATProtoBaseURL, ATProtoHandle, ATProtoDID, ATProtoPassword string
 }
 
 // DemoGallery is a seeded gallery and its item ids in display order.
@@ -90,6 +94,10 @@ func (s *Sandbox) Seed() (Demo, error) {
 		PinterestBaseURL:  s.base + PinterestPrefix + "/v5",
 	}
 	s.pinterest.AddAccount(DemoPinterestUser, DemoPinterestToken)
+	demo.ATProtoBaseURL = s.base + ATProtoPrefix
+	demo.ATProtoHandle = DemoATProtoHandle
+	demo.ATProtoPassword = DemoATProtoPassword
+	demo.ATProtoDID = s.atproto.AddAccount(DemoATProtoHandle, DemoATProtoPassword).DID
 	for _, g := range demoGalleries() {
 		if _, err := s.wix.CreateGallery(DemoInstanceID, g.name, wixsim.WithID(g.id)); err != nil {
 			return Demo{}, fmt.Errorf("seed: %w", err)
