@@ -26,11 +26,22 @@ type Demo struct {
 	MastodonAccountID string `json:"mastodon_account_id"`
 	MastodonUsername  string `json:"mastodon_username"`
 	MastodonToken     string `json:"mastodon_token"`
+	// The other platforms' demo accounts, connected but not linked: link a
+	// gallery to them from the dashboard.
+	PinterestConnectionID string `json:"pinterest_connection_id"`
+	PinterestBaseURL      string `json:"pinterest_base_url"`
+	PinterestToken        string `json:"pinterest_token"`
+	ATProtoConnectionID   string `json:"atproto_connection_id"`
+	ATProtoBaseURL        string `json:"atproto_base_url"`
+	ATProtoHandle         string `json:"atproto_handle"`
+	ATProtoPassword       string `json:"atproto_password"`
 }
 
 // Fixed ids, so a restart over the same data dir finds the same records.
 const (
 	demoConnectionID = "demo-mastodon"
+	demoPinterestID  = "demo-pinterest"
+	demoATProtoID    = "demo-atproto"
 	demoLinkID       = "demo-link"
 	demoHashtag      = "harbouratdawn"
 )
@@ -59,6 +70,16 @@ func seedMapping(ctx context.Context, mc gsv1.MappingServiceClient, seed sandbox
 	}}); err != nil {
 		return Demo{}, fmt.Errorf("seed connection: %w", err)
 	}
+	for _, c := range []*gsv1.Connection{
+		{TenantId: tenant, ConnectionId: demoPinterestID, Platform: "pinterest", BaseUrl: seed.PinterestBaseURL,
+			AccountId: seed.PinterestUsername, DisplayName: seed.PinterestUsername, Credentials: []byte(seed.PinterestToken)},
+		{TenantId: tenant, ConnectionId: demoATProtoID, Platform: "atproto", BaseUrl: seed.ATProtoBaseURL,
+			AccountId: seed.ATProtoHandle, DisplayName: "@" + seed.ATProtoHandle, Credentials: []byte(seed.ATProtoPassword)},
+	} {
+		if _, err := mc.PutConnection(ctx, &gsv1.PutConnectionRequest{Connection: c}); err != nil {
+			return Demo{}, fmt.Errorf("seed connection %s: %w", c.GetConnectionId(), err)
+		}
+	}
 	if _, err := mc.PutLink(ctx, &gsv1.PutLinkRequest{Link: &gsv1.Link{
 		TenantId:     tenant,
 		LinkId:       demoLinkID,
@@ -82,5 +103,13 @@ func seedMapping(ctx context.Context, mc gsv1.MappingServiceClient, seed sandbox
 		MastodonAccountID: seed.MastodonAccountID,
 		MastodonUsername:  seed.MastodonUsername,
 		MastodonToken:     seed.MastodonToken,
+
+		PinterestConnectionID: demoPinterestID,
+		PinterestBaseURL:      seed.PinterestBaseURL,
+		PinterestToken:        seed.PinterestToken,
+		ATProtoConnectionID:   demoATProtoID,
+		ATProtoBaseURL:        seed.ATProtoBaseURL,
+		ATProtoHandle:         seed.ATProtoHandle,
+		ATProtoPassword:       seed.ATProtoPassword,
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"gallerysync.dev/libs/media"
 	"gallerysync.dev/libs/platforms"
+	"gallerysync.dev/libs/platforms/atproto"
 	"gallerysync.dev/libs/platforms/mastodon"
 	"gallerysync.dev/libs/platforms/pinterest"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
@@ -22,6 +23,7 @@ func (s *Stack) startPlatformWriters(ctx context.Context, mc gsv1.MappingService
 	adapters := []platforms.Adapter{
 		mastodon.New(fetcher, mastodon.WithHTTPClient(httpClient)),
 		pinterest.New(pinterest.WithHTTPClient(httpClient)),
+		atproto.New(fetcher, atproto.WithHTTPClient(httpClient)),
 	}
 	for _, a := range adapters {
 		name := "platform-writer-" + a.Name()
@@ -69,6 +71,7 @@ func (s *Stack) startWatchers(ctx context.Context, mc gsv1.MappingServiceClient,
 		Adapters: map[string]platforms.Adapter{
 			mastodon.Name:  mastodon.New(nil, mastodon.WithHTTPClient(httpClient), mastodon.WithLogger(s.logger.With("component", "watch-mastodon"))),
 			pinterest.Name: pinterest.New(pinterest.WithHTTPClient(httpClient), pinterest.WithPollInterval(2*time.Second)),
+			atproto.Name:   atproto.New(nil, atproto.WithHTTPClient(httpClient), atproto.WithPollInterval(time.Second)),
 		},
 		Logger: s.logger.With("component", "watch"),
 		Meter:  s.tel.MeterProvider(),
