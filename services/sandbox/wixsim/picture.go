@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Generated picture sizes.
@@ -124,7 +125,7 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, invalid(v...))
 		return
 	}
-	data, err := renderPNG(name, width, height)
+	data, err := s.pictures.get(name, width, height)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -136,4 +137,49 @@ func (s *Server) handleImage(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(data)
 	}
+}
+
+// pictureCache keeps the last rendered pictures: encoding a PNG costs
+// milliseconds, and an emulator should answer as fast as the real CDN so
+// that what is measured through it is the system, not the emulator.
+type pictureCache struct {
+	mu    sync.Mutex
+	byKey map[pictureKey][]byte
+	order []pictureKey // oldest first
+}
+
+type pictureKey struct {
+	name          string
+	width, height int
+}
+
+// maxCachedPictures bounds the cache's memory (a few MiB at most).
+const maxCachedPictures = 64
+
+func (c *pictureCache) get(name string, width, height int) ([]byte, error) {
+	k := pictureKey{name, width, height}
+	c.mu.Lock()
+	data, ok := c.byKey[k]
+	c.mu.Unlock()
+	if ok {
+		return data, nil
+	}
+	data, err := renderPNG(name, width, height)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byKey == nil {
+		c.byKey = map[pictureKey][]byte{}
+	}
+	if _, ok := c.byKey[k]; !ok {
+		if len(c.order) >= maxCachedPictures {
+			delete(c.byKey, c.order[0])
+			c.order = c.order[1:]
+		}
+		c.byKey[k] = data
+		c.order = append(c.order, k)
+	}
+	return data, nil
 }

@@ -84,6 +84,8 @@ type Server struct {
 	faults  atomic.Pointer[Faults]
 	running atomic.Bool
 
+	pictures pictureCache
+
 	mu     sync.Mutex
 	sites  map[string]*site
 	files  map[string]*mediaFile
