@@ -63,7 +63,7 @@ func TestDuplicateWebhookGivesOneStatus(t *testing.T) {
 	}
 }
 
-func readKey(t *testing.T, path string) *rsa.PrivateKey {
+func readKey(t testing.TB, path string) *rsa.PrivateKey {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -89,7 +89,7 @@ func readKey(t *testing.T, path string) *rsa.PrivateKey {
 
 // signedItemCreated builds a Gallery Item Created webhook the way Wix sends it:
 // a RS256 JWT whose data claim is the envelope, whose data is the event.
-func signedItemCreated(t *testing.T, key *rsa.PrivateKey, d Demo, title string) string {
+func signedItemCreated(t testing.TB, key *rsa.PrivateKey, d Demo, title string) string {
 	t.Helper()
 	mustJSON := func(v any) string {
 		b, err := json.Marshal(v)

@@ -17,14 +17,14 @@ import (
 
 // startStack runs the whole system over real engines: an embedded NATS
 // JetStream server and a redis-server process behind the mapping service.
-func startStack(t *testing.T, opts ...func(*Config)) *Stack {
+func startStack(t testing.TB, opts ...func(*Config)) *Stack {
 	t.Helper()
 	return startStackWith(t, nil, opts...)
 }
 
 // startStackWith is startStack with telemetry options (e.g. an in-memory
 // span exporter).
-func startStackWith(t *testing.T, tel []telemetry.Option, opts ...func(*Config)) *Stack {
+func startStackWith(t testing.TB, tel []telemetry.Option, opts ...func(*Config)) *Stack {
 	t.Helper()
 	nats := testkit.StartNATS(t)
 	redis := testkit.StartRedis(t)
