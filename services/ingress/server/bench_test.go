@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,6 +32,13 @@ func BenchmarkWixWebhook(b *testing.B) {
 		mu        sync.Mutex
 		latencies []time.Duration
 	)
+	// Wix delivers many webhooks at once: by default 16 senders per core
+	// (GALLERYSYNC_BENCH_PARALLELISM sets another number).
+	par := 16
+	if v, err := strconv.Atoi(os.Getenv("GALLERYSYNC_BENCH_PARALLELISM")); err == nil && v > 0 {
+		par = v
+	}
+	b.SetParallelism(par)
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
