@@ -171,12 +171,12 @@ func (w *Writer) applyLink(ctx context.Context, ev *gsv1.ChangeEvent, t target) 
 		itemAttr.String(ev.GetItem().GetItemId()),
 	))
 	defer span.End()
-	lease, err := w.lock(ctx, ev.GetTenantId(), "item:"+t.link.GetLinkId()+":"+ev.GetItem().GetItemId())
+	held, err := w.locker.Acquire(ctx, ev.GetTenantId(), "item:"+t.link.GetLinkId()+":"+ev.GetItem().GetItemId())
 	if err != nil {
 		return err
 	}
-	defer lease.release()
-	op, err := w.syncItem(lease.ctx, ev, t)
+	defer held.Release()
+	op, err := w.syncItem(held.Context(), ev, t)
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(otelcodes.Error, "link failed")

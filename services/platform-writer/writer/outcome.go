@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"gallerysync.dev/libs/bus"
+	"gallerysync.dev/libs/lease"
 	"gallerysync.dev/libs/media"
 	"gallerysync.dev/libs/platforms"
 	"gallerysync.dev/libs/throttle"
@@ -26,7 +27,7 @@ const (
 
 var (
 	// errLocked: another writer holds the item's lease.
-	errLocked = errors.New("item is locked by another writer")
+	errLocked = lease.ErrBusy
 	// errInvalidEvent: the event can never be applied as given.
 	errInvalidEvent = errors.New("event cannot be applied")
 )

@@ -12,7 +12,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -22,6 +21,7 @@ import (
 
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/change"
+	"gallerysync.dev/libs/lease"
 	"gallerysync.dev/libs/platforms"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 )
@@ -48,12 +48,9 @@ type Writer struct {
 	counters *counters
 	// pacer is nil when pacing is off.
 	pacer *pacer
-	// id makes lock owners unique per process; seq per Apply, because the
-	// lock is re-entrant for one owner and two goroutines of this process
-	// must still exclude each other.
-	id  string
-	seq atomic.Uint64
-	now func() time.Time
+	// locker serializes work on one item across every writer replica.
+	locker *lease.Locker
+	now    func() time.Time
 }
 
 // New returns a writer. The adapter must be the one cfg.Platform names.
@@ -82,9 +79,9 @@ func New(cfg Config, deps Deps) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var id [6]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return nil, fmt.Errorf("writer id: %w", err)
+	locker, err := lease.New(deps.Mapping, cfg.DurableName(), cfg.LockTTL, deps.Logger)
+	if err != nil {
+		return nil, err
 	}
 	var p *pacer
 	if cfg.Pace {
@@ -99,7 +96,7 @@ func New(cfg Config, deps Deps) (*Writer, error) {
 		log:      deps.Logger.With(slog.String("platform", cfg.Platform)),
 		tracer:   deps.Tracer.Tracer(instrumentationName),
 		counters: ctrs,
-		id:       cfg.DurableName() + "/" + hex.EncodeToString(id[:]),
+		locker:   locker,
 		now:      time.Now,
 	}, nil
 }

@@ -234,22 +234,22 @@ func (w *Writer) lockedSync(ctx context.Context, j job) (string, error) {
 	}
 	for range maxLockHops {
 		key := lockKey(j, m)
-		lease, err := w.lock(ctx, j.tenant(), key)
+		held, err := w.locker.Acquire(ctx, j.tenant(), key)
 		if err != nil {
 			return "", err
 		}
-		cur, err := w.getItem(lease.ctx, j)
+		cur, err := w.getItem(held.Context(), j)
 		if err != nil {
-			lease.release()
+			held.Release()
 			return "", err
 		}
 		if lockKey(j, cur) != key {
-			lease.release()
+			held.Release()
 			m = cur
 			continue
 		}
-		op, err := w.syncItem(lease.ctx, j, cur)
-		lease.release()
+		op, err := w.syncItem(held.Context(), j, cur)
+		held.Release()
 		return op, err
 	}
 	return "", fmt.Errorf("%w: item %s kept moving", errLocked, j.externalID())

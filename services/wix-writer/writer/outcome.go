@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"gallerysync.dev/libs/bus"
+	"gallerysync.dev/libs/lease"
 	"gallerysync.dev/libs/throttle"
 	"gallerysync.dev/libs/wix"
 )
@@ -28,7 +29,7 @@ const (
 
 var (
 	// errLocked: another writer holds the item's lease.
-	errLocked = errors.New("item is locked by another writer")
+	errLocked = lease.ErrBusy
 	// errInvalidEvent: the event can never be applied as given.
 	errInvalidEvent = errors.New("event cannot be applied")
 	// errHostNotAllowed: the media URL is not on an allowed host, so Wix is

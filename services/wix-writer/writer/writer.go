@@ -12,13 +12,10 @@ package writer
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"iter"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -28,6 +25,7 @@ import (
 
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/change"
+	"gallerysync.dev/libs/lease"
 	"gallerysync.dev/libs/wix"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 )
@@ -67,12 +65,9 @@ type Writer struct {
 	counters *counters
 	wakers   *wakers
 	hosts    map[string]bool
-	// id makes lock owners unique per process; seq per lock, because the
-	// lock is re-entrant for one owner and two goroutines of this process
-	// must still exclude each other.
-	id  string
-	seq atomic.Uint64
-	now func() time.Time
+	// locker serializes work on one item across every writer replica.
+	locker *lease.Locker
+	now    func() time.Time
 }
 
 // New returns a writer.
@@ -99,9 +94,9 @@ func New(cfg Config, deps Deps) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var id [6]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return nil, fmt.Errorf("writer id: %w", err)
+	locker, err := lease.New(deps.Mapping, cfg.Durable, cfg.LockTTL, deps.Logger)
+	if err != nil {
+		return nil, err
 	}
 	hosts := map[string]bool{}
 	for _, h := range cfg.AllowedHosts() {
@@ -117,7 +112,7 @@ func New(cfg Config, deps Deps) (*Writer, error) {
 		counters: ctrs,
 		wakers:   newWakers(),
 		hosts:    hosts,
-		id:       cfg.Durable + "/" + hex.EncodeToString(id[:]),
+		locker:   locker,
 		now:      time.Now,
 	}, nil
 }
