@@ -141,11 +141,12 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return err
 	}
 
-	srv, err := startHTTP(cfg.HTTPAddr, b, tel.MetricsHandler(), log)
+	// Ready when the bus is connected: without it no event arrives.
+	srv, err := telemetry.StartOpsServer(cfg.HTTPAddr, b.Ready, tel.MetricsHandler(), log)
 	if err != nil {
 		return err
 	}
-	defer shutdown(log, "http server", cfg.Writer.ShutdownTimeout, srv.stop)
+	defer shutdown(log, "http server", cfg.Writer.ShutdownTimeout, srv.Stop)
 
 	// Run returns once ctx is done and the consumer has stopped; the
 	// deferred steps then close the HTTP server, the mapping connection,
