@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
 # Every Go module of the repository; each must build and test on its own.
-MODULES := proto libs services/mapping services/ingress services/platform-writer services/sandbox services/allinone services/wix-writer deploy
+MODULES := proto libs services/mapping services/ingress services/platform-writer services/sandbox services/allinone services/wix-writer services/console deploy
 BIN := $(CURDIR)/.bin
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 

@@ -17,11 +17,14 @@ replace (
 require (
 	gallerysync.dev/libs v0.0.0-00010101000000-000000000000
 	gallerysync.dev/proto v0.0.0-00010101000000-000000000000
+	gallerysync.dev/services/console v0.0.0-00010101000000-000000000000
 	gallerysync.dev/services/ingress v0.0.0-00010101000000-000000000000
 	gallerysync.dev/services/mapping v0.0.0-00010101000000-000000000000
 	gallerysync.dev/services/platform-writer v0.0.0-00010101000000-000000000000
 	gallerysync.dev/services/sandbox v0.0.0-00010101000000-000000000000
 	gallerysync.dev/services/wix-writer v0.0.0-00010101000000-000000000000
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
@@ -36,6 +39,7 @@ require (
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
@@ -79,3 +83,4 @@ require (
 
 replace gallerysync.dev/services/wix-writer => ../wix-writer
 
+replace gallerysync.dev/services/console => ../console

@@ -49,22 +49,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, out, lo
 func printBanner(w io.Writer, d stack.Demo) {
 	fmt.Fprintf(w, `gallerysync is running (Ctrl-C stops it)
 
+  dashboard        %s
+    open it as the site owner (as from the Wix dashboard):
+    %s
   ingress          %s/webhooks/wix   (/healthz /readyz /metrics)
   mapping (gRPC)   %s
   NATS JetStream   %s
   sandbox          %s
     Wix API        %s/wix            (same paths as www.wixapis.com)
     Mastodon API   %s
+    Pinterest API  %s
+    AT Protocol    %s
 
 demo site
   instance id      %s
-  linked gallery   %s  ->  #%s on @%s
-  other gallery    %s
-  mastodon token   %s
+  linked gallery   %s  <->  #%s on @%s
+  other gallery    %s  (link it from the dashboard)
   site-owner token POST %s/wix/_sandbox/owner-token {"instanceId":"%s"}
+  accounts and tokens: %s
 
 check it with: make smoke
-`, d.IngressURL, d.MappingAddr, d.NATSURL, d.SandboxURL, d.SandboxURL, d.MastodonBaseURL,
-		d.InstanceID, d.LinkedGalleryID, d.Hashtag, d.MastodonUsername, d.OtherGalleryID, d.MastodonToken,
-		d.SandboxURL, d.InstanceID)
+`, d.ConsoleURL, d.DashboardURL, d.IngressURL, d.MappingAddr, d.NATSURL,
+		d.SandboxURL, d.SandboxURL, d.MastodonBaseURL, d.PinterestBaseURL, d.ATProtoBaseURL,
+		d.InstanceID, d.LinkedGalleryID, d.Hashtag, d.MastodonUsername, d.OtherGalleryID,
+		d.SandboxURL, d.InstanceID, "demo.json in the data dir")
 }

@@ -24,6 +24,7 @@ type Config struct {
 	// NATSURL uses an external NATS server instead of the embedded one.
 	NATSURL      string
 	IngressAddr  string
+	ConsoleAddr  string // the console (dashboard) HTTP address; empty: no console
 	MappingAddr  string
 	SandboxAddr  string
 	MappingStore string
@@ -46,6 +47,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATSAddr, "nats-addr", "127.0.0.1:4223", "listen address of the embedded NATS JetStream server")
 	fs.StringVar(&c.NATSURL, "nats-url", "", "use this NATS server instead of the embedded one")
 	fs.StringVar(&c.IngressAddr, "ingress-addr", "127.0.0.1:8080", "ingress HTTP listen address")
+	fs.StringVar(&c.ConsoleAddr, "console-addr", "127.0.0.1:8081", "console (dashboard) HTTP listen address; empty runs no console")
 	fs.StringVar(&c.MappingAddr, "mapping-addr", "127.0.0.1:9090", "mapping gRPC listen address")
 	fs.StringVar(&c.SandboxAddr, "sandbox-addr", "127.0.0.1:8090", "sandbox HTTP listen address (Wix under /wix, Mastodon under /mastodon)")
 	fs.StringVar(&c.MappingStore, "mapping-store", "embedded", `mapping store: "embedded" (under data-dir) or "redis"`)

@@ -11,8 +11,12 @@ import (
 // Demo describes the seeded demo site: where each service runs and the ids
 // and credentials a person (or the smoke check) needs to act on it.
 type Demo struct {
-	SandboxURL        string `json:"sandbox_url"`
-	IngressURL        string `json:"ingress_url"`
+	SandboxURL string `json:"sandbox_url"`
+	IngressURL string `json:"ingress_url"`
+	// ConsoleURL is the dashboard; DashboardURL is the sandbox link that
+	// opens it signed in as the demo site's owner, as the Wix dashboard does.
+	ConsoleURL        string `json:"console_url,omitempty"`
+	DashboardURL      string `json:"dashboard_url,omitempty"`
 	MappingAddr       string `json:"mapping_addr"`
 	NATSURL           string `json:"nats_url"`
 	InstanceID        string `json:"instance_id"`

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -172,6 +173,9 @@ func (s *Stack) start(ctx context.Context) error {
 	s.demo.IngressURL = "http://" + ing.Addr()
 	s.demo.MappingAddr = mappingSrv.Addr()
 	s.demo.NATSURL = natsURL
+	if err := s.startConsole(ctx, mappingClient); err != nil {
+		return err
+	}
 	return writeDemo(filepath.Join(cfg.DataDir, "demo.json"), s.demo)
 }
 
@@ -237,11 +241,14 @@ func secretKey(cfg Config) (string, error) {
 }
 
 func writeDemo(path string, d Demo) error {
-	b, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the links stay readable and clickable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(d); err != nil {
 		return fmt.Errorf("encode demo: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("write demo: %w", err)
 	}
 	return nil

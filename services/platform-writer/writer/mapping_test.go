@@ -375,3 +375,10 @@ func (m *fakeMapping) actions(tenant, link, item string) []string {
 	}
 	return out
 }
+
+// markCounted records an item's outcome as CountShareItem would have.
+func (m *fakeMapping) markCounted(tenant, job, item string, failed bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.counted[[3]string{tenant, job, item}] = failed
+}

@@ -36,8 +36,11 @@ func (w *Writer) handleShare(ctx context.Context, ev *gsv1.ChangeEvent, d bus.De
 		return fmt.Errorf("get share job %s: %w", jobID, err)
 	}
 	switch got.GetJob().GetState() {
-	case gsv1.ShareState_SHARE_STATE_CANCELLED, gsv1.ShareState_SHARE_STATE_DONE:
+	case gsv1.ShareState_SHARE_STATE_CANCELLED:
 		return nil
+	// DONE is applied like RUNNING: a job whose last items failed is done,
+	// and retrying one of them from the dead letters must still upload it
+	// (and move it from failed to done).
 	case gsv1.ShareState_SHARE_STATE_PAUSED:
 		// Back-pressure, not failure: it waits as long as the owner wants.
 		return bus.RetryAfter(errors.New("share job paused"), jitter(pausedRetry))

@@ -83,3 +83,17 @@ func (h *harness) settled() bool {
 	info, err := c.Info(context.Background())
 	return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.Delivered.Consumer > 0
 }
+
+// TestRetriedItemOfADoneJobIsUploaded: a job whose remaining items all
+// failed is DONE; a replayed dead letter of one of them must still upload
+// it and count it as done.
+func TestRetriedItemOfADoneJobIsUploaded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.mapping.putJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 1, Failed: 1, State: gsv1.ShareState_SHARE_STATE_DONE})
+	h.mapping.markCounted(tenant, "job-1", "item-0", true)
+	h.run()
+	h.publish(h.shareEvent("job-1", "item-0"))
+	h.waitFor("item counted done", func() bool { j := h.mapping.job(tenant, "job-1"); return j.GetDone() == 1 && j.GetFailed() == 0 })
+	h.wantWrites(1, 0, 0)
+}

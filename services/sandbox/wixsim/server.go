@@ -164,6 +164,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /_sandbox/faults", s.handleFaults)
 	mux.HandleFunc("GET /_sandbox/images/{name}", s.handleImage)
 	mux.HandleFunc("GET /_sandbox/stats", s.handleStats)
+	mux.HandleFunc("GET /_sandbox/dashboard", s.handleDashboard)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, appError(http.StatusNotFound, nil, "NOT_FOUND", "no such endpoint: "+r.Method+" "+r.URL.Path))
 	})
