@@ -152,6 +152,8 @@ func newEvent(src source, album string, o platforms.Observed, kind gsv1.ChangeKi
 		item.MediaUrl = o.Content.MediaURL
 		item.MimeType = o.Content.MimeType
 		item.AltText = o.Content.AltText
+		// The platform's order (AT Protocol positions) is the item's sort order.
+		item.SortOrder = o.Content.SortOrder
 		item.Permalink = o.Permalink
 		item.UpdatedAt = timestamppb.New(at)
 		item.ContentHash = o.Hash

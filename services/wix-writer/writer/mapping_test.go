@@ -27,6 +27,7 @@ type fakeMapping struct {
 
 	mu       sync.Mutex
 	tenants  map[string]*gsv1.Tenant
+	conns    map[[2]string]*gsv1.Connection
 	links    map[[2]string]*gsv1.Link
 	items    map[[3]string]*gsv1.ItemMapping
 	dedup    map[[2]string]time.Time
@@ -63,6 +64,7 @@ func startMapping(t *testing.T, jr *journal) (*fakeMapping, gsv1.MappingServiceC
 	m := &fakeMapping{
 		journal: jr,
 		tenants: map[string]*gsv1.Tenant{},
+		conns:   map[[2]string]*gsv1.Connection{},
 		links:   map[[2]string]*gsv1.Link{},
 		items:   map[[3]string]*gsv1.ItemMapping{},
 		dedup:   map[[2]string]time.Time{},
@@ -176,6 +178,28 @@ func (m *fakeMapping) GetTenant(_ context.Context, r *gsv1.GetTenantRequest) (*g
 		return nil, status.Error(codes.NotFound, "tenant not found")
 	}
 	return &gsv1.GetTenantResponse{Tenant: proto.Clone(t).(*gsv1.Tenant)}, nil
+}
+
+func (m *fakeMapping) PutConnection(_ context.Context, r *gsv1.PutConnectionRequest) (*gsv1.PutConnectionResponse, error) {
+	c := r.GetConnection()
+	if c.GetTenantId() == "" || c.GetConnectionId() == "" {
+		return nil, status.Error(codes.InvalidArgument, "connection needs a tenant and an id")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	stored := proto.Clone(c).(*gsv1.Connection)
+	m.conns[[2]string{c.GetTenantId(), c.GetConnectionId()}] = stored
+	return &gsv1.PutConnectionResponse{Connection: proto.Clone(stored).(*gsv1.Connection)}, nil
+}
+
+func (m *fakeMapping) GetConnection(_ context.Context, r *gsv1.GetConnectionRequest) (*gsv1.GetConnectionResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.conns[[2]string{r.GetTenantId(), r.GetConnectionId()}]
+	if !ok {
+		return nil, status.Error(codes.NotFound, "connection not found")
+	}
+	return &gsv1.GetConnectionResponse{Connection: proto.Clone(c).(*gsv1.Connection)}, nil
 }
 
 func (m *fakeMapping) RemoveTenant(_ context.Context, r *gsv1.RemoveTenantRequest) (*gsv1.RemoveTenantResponse, error) {

@@ -8,13 +8,22 @@ import (
 	"path"
 	"strings"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"gallerysync.dev/libs/wix"
+	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 )
 
 // checkMediaURL refuses a media URL that is not absolute http(s) on an
-// allowed host. Wix fetches the media, not us, but asking it to fetch an
-// arbitrary URL would make it a proxy for whoever controls the event.
-func (w *Writer) checkMediaURL(raw string) error {
+// allowed host: one of -media-allowed-hosts, or the host of the event's
+// connection, the platform's own API (an AT Protocol PDS serves the
+// account's blobs there, and a PDS can be any host). Wix fetches the media,
+// not us, but asking it to fetch an arbitrary URL would make it a proxy for
+// whoever controls the event; the connection's host is not the event's to
+// choose: the tenant set it when connecting the account, and every call to
+// the platform goes there.
+func (w *Writer) checkMediaURL(ctx context.Context, j job, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return fmt.Errorf("%w: %q is not an absolute http(s) URL", errHostNotAllowed, raw)
@@ -23,7 +32,31 @@ func (w *Writer) checkMediaURL(raw string) error {
 	if w.hosts[host] || w.hosts[strings.ToLower(u.Hostname())] && u.Port() == "" {
 		return nil
 	}
+	own, err := w.connectionHost(ctx, j)
+	if err != nil {
+		return err
+	}
+	if own != "" && own == host {
+		return nil
+	}
 	return fmt.Errorf("%w: %s", errHostNotAllowed, u.Host)
+}
+
+// connectionHost is the host (with its port, if any) of the base URL of
+// the event's connection, "" when the connection is gone or names none.
+func (w *Writer) connectionHost(ctx context.Context, j job) (string, error) {
+	resp, err := w.mapping.GetConnection(ctx, &gsv1.GetConnectionRequest{TenantId: j.tenant(), ConnectionId: j.ev.GetConnectionId()})
+	if status.Code(err) == codes.NotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("get connection %s: %w", j.ev.GetConnectionId(), err)
+	}
+	u, err := url.Parse(resp.GetConnection().GetBaseUrl())
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", nil
+	}
+	return strings.ToLower(u.Host), nil
 }
 
 // importMedia asks Wix to import the job's media into the Media Manager
@@ -32,7 +65,7 @@ func (w *Writer) checkMediaURL(raw string) error {
 // Ready/Failed events and the Media Manager say where it came from.
 func (w *Writer) importMedia(ctx context.Context, j job) (string, error) {
 	it := j.item()
-	if err := w.checkMediaURL(it.GetMediaUrl()); err != nil {
+	if err := w.checkMediaURL(ctx, j, it.GetMediaUrl()); err != nil {
 		return "", err
 	}
 	fd, err := w.wix.ImportFile(ctx, j.tenant(), wix.ImportRequest{
