@@ -26,8 +26,19 @@ func startStack(t testing.TB, opts ...func(*Config)) *Stack {
 // span exporter).
 func startStackWith(t testing.TB, tel []telemetry.Option, opts ...func(*Config)) *Stack {
 	t.Helper()
-	nats := testkit.StartNATS(t)
-	redis := testkit.StartRedis(t)
+	s, _ := startStackOn(t, engines{testkit.StartNATS(t), testkit.StartRedis(t)}, tel, opts...)
+	return s
+}
+
+// engines are the real servers a stack runs on, for tests that restart them.
+type engines struct {
+	nats  *testkit.NATS
+	redis *testkit.Redis
+}
+
+func startStackOn(t testing.TB, e engines, tel []telemetry.Option, opts ...func(*Config)) (*Stack, engines) {
+	t.Helper()
+	nats, redis := e.nats, e.redis
 	addr := func() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(testkit.FreePort(t))) }
 	cfg := Config{
 		DataDir:         t.TempDir(),
@@ -55,7 +66,7 @@ func startStackWith(t testing.TB, tel []telemetry.Option, opts ...func(*Config))
 			t.Errorf("stop stack: %v", err)
 		}
 	})
-	return s
+	return s, e
 }
 
 func target(d Demo) smoke.Target {
