@@ -213,7 +213,7 @@ func checkComposeService(t *testing.T, p *types.Project, name string, s types.Se
 	} else {
 		checkAddr(t, p, "GALLERYSYNC_OTLP_ENDPOINT", v, "otel-collector", 4317)
 	}
-	if img == "ingress" || strings.HasPrefix(name, "platform-writer") || img == "wix-writer" {
+	if img == "ingress" || strings.HasPrefix(name, "platform-writer") || img == "wix-writer" || img == "console" {
 		if _, ok := e["GALLERYSYNC_MAPPING_ADDR"]; !ok {
 			t.Errorf("no GALLERYSYNC_MAPPING_ADDR: it would dial its own loopback")
 		}
@@ -406,6 +406,16 @@ func TestComposeEnvFiles(t *testing.T) {
 			}
 		}
 	}
+	// The demo session key is one the console accepts; outside the demo,
+	// credential checks never reach private addresses.
+	if k, err := base64.StdEncoding.DecodeString(demo["console"]["GALLERYSYNC_SESSION_KEY"]); err != nil || len(k) < 32 {
+		t.Errorf("demo/console.env: GALLERYSYNC_SESSION_KEY is not base64 of at least 32 bytes (%d bytes, %v)", len(k), err)
+	}
+	if v := example["console"]["GALLERYSYNC_ALLOW_PRIVATE_HOSTS"]; v != "" {
+		if b, err := strconv.ParseBool(v); err != nil || b {
+			t.Errorf("example/console.env: GALLERYSYNC_ALLOW_PRIVATE_HOSTS=%q, want false", v)
+		}
+	}
 	// The Redis password is the same on both ends.
 	if demo["redis"]["REDISCLI_AUTH"] != demo["mapping"]["GALLERYSYNC_REDIS_PASSWORD"] {
 		t.Errorf("demo: redis.env REDISCLI_AUTH and mapping.env GALLERYSYNC_REDIS_PASSWORD differ")
@@ -488,6 +498,25 @@ func TestComposeSandboxWiring(t *testing.T) {
 	}
 	if ww["GALLERYSYNC_WIX_APP_ID"] != sb["GALLERYSYNC_WIX_APP_ID"] || ww["GALLERYSYNC_WIX_APP_SECRET"] != sb["GALLERYSYNC_WIX_APP_SECRET"] {
 		t.Errorf("wix-writer's Wix app credentials differ from the sandbox's")
+	}
+
+	// The console reads the sandbox's Wix with its app (whose secret signs
+	// the dashboard's instance), may check credentials against the
+	// sandbox's private address, and is published where the dashboard link
+	// of the README leads.
+	con := p.Services["console"]
+	ce := env(con)
+	if h, p2 := hostPort(t, ce["GALLERYSYNC_WIX_BASE_URL"]); (h != "sandbox" && h != host) || p2 != port {
+		t.Errorf("console GALLERYSYNC_WIX_BASE_URL=%s, want the sandbox (sandbox:%d or %s)", ce["GALLERYSYNC_WIX_BASE_URL"], port, sandboxAddr)
+	}
+	if ce["GALLERYSYNC_WIX_APP_ID"] != sb["GALLERYSYNC_WIX_APP_ID"] || ce["GALLERYSYNC_WIX_APP_SECRET"] != sb["GALLERYSYNC_WIX_APP_SECRET"] {
+		t.Errorf("console's Wix app credentials differ from the sandbox's: it could not verify the dashboard's instance")
+	}
+	if v, err := strconv.ParseBool(ce["GALLERYSYNC_ALLOW_PRIVATE_HOSTS"]); err != nil || !v {
+		t.Errorf("console GALLERYSYNC_ALLOW_PRIVATE_HOSTS=%q: the sandbox's Mastodon is on a private address", ce["GALLERYSYNC_ALLOW_PRIVATE_HOSTS"])
+	}
+	if want := exposedPort(t, "console"); !publishes(con, uint32(want)) {
+		t.Errorf("console does not publish its port %d", want)
 	}
 
 	// Writers may fetch the sandbox's media.

@@ -304,7 +304,7 @@ func TestOverlaysRender(t *testing.T) {
 			for _, w := range r.workloads() {
 				names = append(names, w.name)
 			}
-			for _, want := range []string{"ingress", "mapping", "wix-writer", "nats", "redis"} {
+			for _, want := range []string{"ingress", "mapping", "wix-writer", "console", "nats", "redis"} {
 				if !slices.Contains(names, want) {
 					t.Errorf("no workload %s (have %v)", want, names)
 				}

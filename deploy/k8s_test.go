@@ -551,3 +551,27 @@ func TestReplicasPerEnvironment(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleStaysOutOfTheCluster: site owners enter the addresses the
+// console checks new credentials at, so in a cluster those checks must
+// never reach private addresses, and Wix is reached over https.
+func TestConsoleStaysOutOfTheCluster(t *testing.T) {
+	t.Parallel()
+	forEachOverlay(t, func(t *testing.T, r *rendered) {
+		d := r.deployment(t, "console")
+		e := r.containerEnv(t, d.Spec.Template.Spec.Containers[0])
+		if v, ok := e["GALLERYSYNC_ALLOW_PRIVATE_HOSTS"]; ok {
+			if b, err := strconv.ParseBool(v.value); err != nil || b {
+				t.Errorf("console GALLERYSYNC_ALLOW_PRIVATE_HOSTS=%q, want false", v.value)
+			}
+		}
+		if v, ok := e["GALLERYSYNC_WIX_BASE_URL"]; ok && !strings.HasPrefix(v.value, "https://") {
+			t.Errorf("console GALLERYSYNC_WIX_BASE_URL=%q, want https", v.value)
+		}
+		for _, k := range []string{"GALLERYSYNC_SESSION_KEY", "GALLERYSYNC_WIX_APP_ID", "GALLERYSYNC_WIX_APP_SECRET"} {
+			if e[k].secret == "" {
+				t.Errorf("console %s does not come from a Secret", k)
+			}
+		}
+	})
+}

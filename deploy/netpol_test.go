@@ -165,7 +165,9 @@ func TestNetworkPolicies(t *testing.T) {
 				writers = append(writers, pod(d.Name))
 			}
 		}
-		services := append([]source{pod("ingress")}, writers...)
+		// The services: every gallerysync workload that talks to mapping and
+		// the bus.
+		services := append([]source{pod("ingress"), pod("console")}, writers...)
 		everyone := append([]source{internet, keda, prometheus, stranger, pod("mapping"), pod("nats"), pod("redis")}, services...)
 
 		tests := []struct {
@@ -174,6 +176,7 @@ func TestNetworkPolicies(t *testing.T) {
 			allow []source // every source not listed is refused
 		}{
 			{"ingress", 8080, everyone},
+			{"console", 8081, everyone},
 			{"mapping", 9090, services},
 			{"nats", 4222, append(append([]source{}, services...), pod("nats"))},
 			{"nats", 6222, []source{pod("nats")}},
@@ -195,6 +198,33 @@ func TestNetworkPolicies(t *testing.T) {
 				want := slices.ContainsFunc(tt.allow, func(s source) bool { return s.name == src.name })
 				if got := admits(t, r.networkPolicies, ns, dst, src, tt.port); got != want {
 					t.Errorf("%s -> %s:%d admitted=%v, want %v", src.name, tt.dst, tt.port, got, want)
+				}
+			}
+		}
+
+		// From outside the namespace (an address outside the cluster, or a
+		// pod of a namespace with no role here), ingress and the console
+		// are the only workloads reachable, on any port any of them
+		// listens on or the table above names.
+		ports := map[int32]bool{}
+		for _, tt := range tests {
+			ports[tt.port] = true
+		}
+		for _, w := range r.workloads() {
+			for _, c := range append(append([]corev1.Container{}, w.template.Spec.InitContainers...), w.template.Spec.Containers...) {
+				for _, cp := range c.Ports {
+					ports[cp.ContainerPort] = true
+				}
+			}
+		}
+		public := []string{"ingress", "console"}
+		for _, w := range r.workloads() {
+			for port := range ports {
+				for _, src := range []source{internet, stranger} {
+					want := slices.Contains(public, w.name) && port == int32(exposedPort(t, w.name))
+					if got := admits(t, r.networkPolicies, ns, w.template.Labels, src, port); got != want {
+						t.Errorf("%s -> %s:%d admitted=%v, want %v (only %v take outside traffic, on their own port)", src.name, w.name, port, got, want, public)
+					}
 				}
 			}
 		}

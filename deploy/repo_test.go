@@ -150,7 +150,8 @@ func isSecretName(name string) bool {
 	if strings.HasSuffix(n, "_FILE") {
 		return false // a path, not the secret
 	}
-	for _, w := range []string{"SECRET", "PASSWORD", "TOKEN", "AUTH", "PRIVATE", "CREDENTIAL", "PUBLIC_KEY", "_KEY"} {
+	// PRIVATE_KEY, not PRIVATE: ALLOW_PRIVATE_HOSTS is a setting.
+	for _, w := range []string{"SECRET", "PASSWORD", "TOKEN", "AUTH", "PRIVATE_KEY", "CREDENTIAL", "PUBLIC_KEY", "_KEY"} {
 		if strings.Contains(n, w) {
 			return true
 		}
@@ -175,6 +176,9 @@ func TestHelpers(t *testing.T) {
 		"GALLERYSYNC_WIX_PUBLIC_KEY_FILE": false,
 		"GALLERYSYNC_NATS_URL":            false,
 		"GALLERYSYNC_WIX_APP_ID":          false,
+		"GALLERYSYNC_SESSION_KEY":         true,
+		"GALLERYSYNC_PRIVATE_KEY":         true,
+		"GALLERYSYNC_ALLOW_PRIVATE_HOSTS": false,
 	} {
 		if got := isSecretName(name); got != want {
 			t.Errorf("isSecretName(%s) = %v, want %v", name, got, want)
