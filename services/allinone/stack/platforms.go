@@ -28,10 +28,11 @@ func (s *Stack) startPlatformWriters(ctx context.Context, mc gsv1.MappingService
 	for _, a := range adapters {
 		name := "platform-writer-" + a.Name()
 		w, err := writer.New(writer.Config{
-			Platform:    a.Name(),
-			Durable:     name,
-			MaxDeliver:  8,
-			Concurrency: 8,
+			Platform:         a.Name(),
+			Durable:          name,
+			MaxDeliver:       8,
+			Concurrency:      8,
+			ShareConcurrency: 128,
 			// The sandbox's platforms enforce their documented limits
 			// unless run unlimited; pace exactly when they do.
 			Pace:              s.cfg.MastodonLimits == "documented",

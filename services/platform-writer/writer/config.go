@@ -22,6 +22,10 @@ type Config struct {
 	MaxDeliver int
 	// Concurrency is how many events are applied at once.
 	Concurrency int
+	// ShareConcurrency is how many items of share jobs are uploaded at once:
+	// each waits mostly on the network, and the pacer, not the worker
+	// count, keeps them under the platform's limits.
+	ShareConcurrency int
 	// Pace keeps writes under the adapter's documented rate limits, shared
 	// across replicas. Off only against a platform without limits (a
 	// sandbox emulator run unlimited).
@@ -48,6 +52,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Durable, "durable", "", `bus consumer name (default "platform-writer-<platform>")`)
 	fs.IntVar(&c.MaxDeliver, "max-deliver", 8, "deliveries of an event before it is dead-lettered")
 	fs.IntVar(&c.Concurrency, "concurrency", 8, "events applied at once")
+	fs.IntVar(&c.ShareConcurrency, "share-concurrency", 128, "items of share jobs uploaded at once")
 	fs.BoolVar(&c.Pace, "pace", true, "keep writes under the platform's documented rate limits (shared across replicas)")
 	fs.DurationVar(&c.LockTTL, "lock-ttl", 30*time.Second, "lease on one item while it is written")
 	fs.DurationVar(&c.DedupTTL, "dedup-ttl", 72*time.Hour, "how long processed event ids are remembered (Wix retries for ~47h)")
@@ -69,6 +74,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: max deliver %d must be at least 1", ErrConfig, c.MaxDeliver)
 	case c.Concurrency < 1:
 		return fmt.Errorf("%w: concurrency %d must be at least 1", ErrConfig, c.Concurrency)
+	case c.ShareConcurrency < 1:
+		return fmt.Errorf("%w: share concurrency %d must be at least 1", ErrConfig, c.ShareConcurrency)
 	case c.LockTTL < time.Second:
 		return fmt.Errorf("%w: lock ttl %s must be at least 1s", ErrConfig, c.LockTTL)
 	case c.DedupTTL <= 0:

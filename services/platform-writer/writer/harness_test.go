@@ -79,6 +79,7 @@ func newHarness(t *testing.T, opts ...func(*writer.Config)) *harness {
 		Platform:          mastodon.Name,
 		MaxDeliver:        4,
 		Concurrency:       4,
+		ShareConcurrency:  4,
 		LockTTL:           5 * time.Second,
 		DedupTTL:          time.Hour,
 		MediaAllowedHosts: strings.TrimPrefix(h.origin.URL, "http://"),

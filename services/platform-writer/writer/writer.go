@@ -112,22 +112,22 @@ func (w *Writer) Run(ctx context.Context) error {
 	// lets an event finish instead of cutting a remote write in half.
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	consume := func(durable, filter string, h bus.Handler) (*bus.Consumer, error) {
+	consume := func(durable, filter string, concurrency int, h bus.Handler) (*bus.Consumer, error) {
 		return w.bus.Consume(hctx, bus.ConsumerConfig{
 			Durable:        durable,
 			FilterSubjects: []string{filter},
 			MaxDeliver:     w.cfg.MaxDeliver,
-			Concurrency:    w.cfg.Concurrency,
+			Concurrency:    concurrency,
 			// A write can wait for a busy item lease for a whole LockTTL; the
 			// bus extends the ack deadline while the handler runs.
 			AckWait: max(w.cfg.LockTTL, 30*time.Second),
 		}, h)
 	}
-	live, err := consume(w.cfg.DurableName(), change.WixFilter(), w.handle)
+	live, err := consume(w.cfg.DurableName(), change.WixFilter(), w.cfg.Concurrency, w.handle)
 	if err != nil {
 		return fmt.Errorf("consume: %w", err)
 	}
-	share, err := consume(w.cfg.ShareDurable(), change.ShareFilter(w.cfg.Platform), w.handleShare)
+	share, err := consume(w.cfg.ShareDurable(), change.ShareFilter(w.cfg.Platform), w.cfg.ShareConcurrency, w.handleShare)
 	if err != nil {
 		live.Stop()
 		return fmt.Errorf("consume share work: %w", err)
