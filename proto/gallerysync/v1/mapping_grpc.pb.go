@@ -100,9 +100,12 @@ type MappingServiceClient interface {
 	DeleteItem(ctx context.Context, in *DeleteItemRequest, opts ...grpc.CallOption) (*DeleteItemResponse, error)
 	// ListItems pages through a link's item mappings in Wix item id order.
 	ListItems(ctx context.Context, in *ListItemsRequest, opts ...grpc.CallOption) (*ListItemsResponse, error)
-	// MarkEcho records that we wrote content with this hash to one side of an object.
+	// MarkEcho records that we wrote content with this hash to one side of an
+	// object. Each write keeps its own marker until its TTL: several writes to
+	// one object may be in flight, and each one's echo must be recognised.
 	MarkEcho(ctx context.Context, in *MarkEchoRequest, opts ...grpc.CallOption) (*MarkEchoResponse, error)
-	// CheckEcho reports whether an event with this hash is our own echo.
+	// CheckEcho reports whether an event with this hash is our own echo: a live
+	// marker of that object with that hash exists.
 	CheckEcho(ctx context.Context, in *CheckEchoRequest, opts ...grpc.CallOption) (*CheckEchoResponse, error)
 	// MarkDedup records a processed source event; first is false if it was already marked.
 	MarkDedup(ctx context.Context, in *MarkDedupRequest, opts ...grpc.CallOption) (*MarkDedupResponse, error)
@@ -529,9 +532,12 @@ type MappingServiceServer interface {
 	DeleteItem(context.Context, *DeleteItemRequest) (*DeleteItemResponse, error)
 	// ListItems pages through a link's item mappings in Wix item id order.
 	ListItems(context.Context, *ListItemsRequest) (*ListItemsResponse, error)
-	// MarkEcho records that we wrote content with this hash to one side of an object.
+	// MarkEcho records that we wrote content with this hash to one side of an
+	// object. Each write keeps its own marker until its TTL: several writes to
+	// one object may be in flight, and each one's echo must be recognised.
 	MarkEcho(context.Context, *MarkEchoRequest) (*MarkEchoResponse, error)
-	// CheckEcho reports whether an event with this hash is our own echo.
+	// CheckEcho reports whether an event with this hash is our own echo: a live
+	// marker of that object with that hash exists.
 	CheckEcho(context.Context, *CheckEchoRequest) (*CheckEchoResponse, error)
 	// MarkDedup records a processed source event; first is false if it was already marked.
 	MarkDedup(context.Context, *MarkDedupRequest) (*MarkDedupResponse, error)

@@ -11,8 +11,10 @@ import (
 	"gallerysync.dev/services/mapping/store"
 )
 
-func echoKey(tenantID string, side gsv1.Side, objectID string) []byte {
-	return key([]string{tenantID, side.String()}, objectID)
+// echoKey is one marker per written content: several writes to one object
+// may be in flight at once, and each one's echo must be recognised.
+func echoKey(tenantID string, side gsv1.Side, objectID, hash string) []byte {
+	return key([]string{tenantID, side.String(), objectID}, hash)
 }
 
 // MarkEcho implements store.MarkStore.
@@ -23,7 +25,7 @@ func (s *Store) MarkEcho(ctx context.Context, tenantID string, side gsv1.Side, o
 	}
 	v := expiring(time.Now().Add(ttl), hash)
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		return bucket(tx, bucketEcho).Put(echoKey(tenantID, side, objectID), v)
+		return bucket(tx, bucketEcho).Put(echoKey(tenantID, side, objectID, hash), v)
 	})
 	if err != nil {
 		return fmt.Errorf("mark echo %s: %w", objectID, err)
@@ -39,8 +41,8 @@ func (s *Store) CheckEcho(ctx context.Context, tenantID string, side gsv1.Side, 
 	}
 	var echo bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := bucket(tx, bucketEcho).Get(echoKey(tenantID, side, objectID))
-		echo = alive(v, time.Now()) && payload(v) == hash
+		v := bucket(tx, bucketEcho).Get(echoKey(tenantID, side, objectID, hash))
+		echo = alive(v, time.Now())
 		return nil
 	})
 	if err != nil {

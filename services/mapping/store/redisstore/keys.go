@@ -43,8 +43,11 @@ func (k keys) shareItems(job string) string {
 func (k keys) throttle(bucket string) string {
 	return k.prefix + "throttle:" + escape(bucket)
 }
-func (k keys) echo(side gsv1.Side, object string) string {
-	return k.prefix + "echo:" + side.String() + ":" + escape(object)
+
+// echo is one marker per written content: several writes to one object may
+// be in flight at once, and each one's echo must be recognised.
+func (k keys) echo(side gsv1.Side, object, hash string) string {
+	return k.prefix + "echo:" + side.String() + ":" + escape(object) + ":" + escape(hash)
 }
 
 // escape percent-encodes the characters that structure a key.

@@ -18,7 +18,7 @@ func (s *Store) MarkEcho(ctx context.Context, tenantID string, side gsv1.Side, o
 		store.CheckKey("content_hash", hash), store.CheckTTL(ttl)); err != nil {
 		return err
 	}
-	err := s.rdb.Do(ctx, "SET", keysOf(tenantID).echo(side, objectID), hash, "PX", millis(ttl)).Err()
+	err := s.rdb.Do(ctx, "SET", keysOf(tenantID).echo(side, objectID, hash), "1", "PX", millis(ttl)).Err()
 	if err != nil {
 		return fmt.Errorf("mark echo %s: %w", objectID, err)
 	}
@@ -31,14 +31,11 @@ func (s *Store) CheckEcho(ctx context.Context, tenantID string, side gsv1.Side, 
 		store.CheckKey("content_hash", hash)); err != nil {
 		return false, err
 	}
-	got, err := s.rdb.Get(ctx, keysOf(tenantID).echo(side, objectID)).Result()
-	if errors.Is(err, redis.Nil) {
-		return false, nil
-	}
+	n, err := s.rdb.Exists(ctx, keysOf(tenantID).echo(side, objectID, hash)).Result()
 	if err != nil {
 		return false, fmt.Errorf("check echo %s: %w", objectID, err)
 	}
-	return got == hash, nil
+	return n == 1, nil
 }
 
 // MarkDedup implements store.MarkStore with SET NX PX.
