@@ -21,6 +21,7 @@ import (
 	"gallerysync.dev/libs/platforms"
 	"gallerysync.dev/libs/platforms/mastodon"
 	"gallerysync.dev/libs/testkit"
+	"gallerysync.dev/libs/testkit/mappingfake"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	"gallerysync.dev/services/ingress/watch"
 	"gallerysync.dev/services/sandbox/mastodonsim"
@@ -43,7 +44,7 @@ type harness struct {
 	sim     *mastodonsim.Server
 	api     *httptest.Server
 	account string
-	mapping *fakeMapping
+	mapping *mappingfake.Fake
 	client  gsv1.MappingServiceClient
 	bus     *bus.Bus
 	reader  jetstream.JetStream
@@ -73,8 +74,8 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(h.sim.DropStreams) // runs first: open streams would hold Close
 	h.account = h.sim.AddAccount("owner", ownerToken).ID
 
-	h.mapping, h.client = startMapping(t)
-	h.mapping.putConnection(&gsv1.Connection{TenantId: tenant, ConnectionId: connection, Platform: mastodon.Name,
+	h.mapping, h.client = mappingfake.Start(t)
+	h.mapping.SeedConnection(&gsv1.Connection{TenantId: tenant, ConnectionId: connection, Platform: mastodon.Name,
 		BaseUrl: base, AccountId: h.account, Credentials: []byte(ownerToken)})
 	h.link("link-1", album, gsv1.LinkState_LINK_STATE_ACTIVE)
 
@@ -104,7 +105,7 @@ func newHarness(t *testing.T) *harness {
 
 // link stores a two-way link of the test connection.
 func (h *harness) link(id, albumID string, state gsv1.LinkState) {
-	h.mapping.putLink(&gsv1.Link{TenantId: tenant, LinkId: id, GalleryId: "gallery-" + id, ConnectionId: connection,
+	h.mapping.SeedLink(&gsv1.Link{TenantId: tenant, LinkId: id, GalleryId: "gallery-" + id, ConnectionId: connection,
 		AlbumId: albumID, State: state, Direction: gsv1.Direction_DIRECTION_TWO_WAY})
 }
 
@@ -146,7 +147,7 @@ func (h *harness) start(owner string, reconcileEvery time.Duration) *manager {
 func (h *harness) waitWatching(owner string) {
 	h.t.Helper()
 	h.waitFor(owner+" to watch", func() bool {
-		return h.mapping.holder(tenant, "watch:"+connection) == owner && h.sim.Streams() == 1 && h.listed()
+		return h.mapping.Holder(tenant, "watch:"+connection) == owner && h.sim.Streams() == 1 && h.listed()
 	})
 }
 

@@ -112,7 +112,7 @@ func TestMastodonWebhook(t *testing.T) {
 	}
 
 	// Mapped already: an update.
-	h.mapping.seedItem(&gsv1.ItemMapping{TenantId: tenant, LinkId: "link-1", WixItemId: "wix-501", ExternalId: "501",
+	h.mapping.SeedItem(&gsv1.ItemMapping{TenantId: tenant, LinkId: "link-1", WixItemId: "wix-501", ExternalId: "501",
 		State: gsv1.ItemState_ITEM_STATE_SYNCED}, time.Now())
 	edited := h.statusWebhook("status.updated", "501", h.account, "Sunset, edited", album)
 	edited = []byte(strings.Replace(string(edited), `"edited_at":null`, `"edited_at":"2025-06-01T12:05:00.000Z"`, 1))

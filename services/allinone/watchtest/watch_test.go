@@ -40,7 +40,7 @@ func TestStatusChangesArePublishedOnceEach(t *testing.T) {
 	}
 
 	// The wix-writer records the item; the edit is then an update.
-	h.mapping.seedItem(&gsv1.ItemMapping{TenantId: tenant, LinkId: "link-1", WixItemId: "wix-1", ExternalId: id,
+	h.mapping.SeedItem(&gsv1.ItemMapping{TenantId: tenant, LinkId: "link-1", WixItemId: "wix-1", ExternalId: id,
 		State: gsv1.ItemState_ITEM_STATE_SYNCED, ExternalHash: it.GetContentHash()}, time.Now())
 	// Changes that are not the album's make no event.
 	other := h.post("At work\n\n#work")
@@ -65,7 +65,7 @@ func TestStatusChangesArePublishedOnceEach(t *testing.T) {
 	if n := len(h.eventsOf(other)); n != 0 {
 		t.Fatalf("%d events for a status of another hashtag", n)
 	}
-	h.waitFor("the cursor to reach the marker", func() bool { return h.mapping.cursor(tenant, "watch:"+connection) == marker })
+	h.waitFor("the cursor to reach the marker", func() bool { return h.mapping.Cursor(tenant, "watch:"+connection) == marker })
 }
 
 func TestOneReplicaWatchesAConnection(t *testing.T) {
@@ -79,16 +79,16 @@ func TestOneReplicaWatchesAConnection(t *testing.T) {
 	h.waitEvent(first, gsv1.ChangeKind_CHANGE_KIND_ITEM_CREATED)
 	marker := h.post("Marker\n\n#holiday")
 	h.waitEvent(marker, gsv1.ChangeKind_CHANGE_KIND_ITEM_CREATED)
-	if n := len(h.eventsOf(first)); n != 1 || h.sim.Streams() != 1 || h.mapping.holder(tenant, "watch:"+connection) != "replica-a" {
+	if n := len(h.eventsOf(first)); n != 1 || h.sim.Streams() != 1 || h.mapping.Holder(tenant, "watch:"+connection) != "replica-a" {
 		t.Fatalf("%d events, %d streams, lease held by %q; want 1, 1, replica-a",
-			n, h.sim.Streams(), h.mapping.holder(tenant, "watch:"+connection))
+			n, h.sim.Streams(), h.mapping.Holder(tenant, "watch:"+connection))
 	}
 
 	// The holder dies without giving its lease back: the other replica
 	// takes over once the lease lapses, and resumes from the cursor.
-	h.mapping.setKeepLeases(true)
+	h.mapping.KeepLeases(true)
 	a.stop(t)
-	h.mapping.setKeepLeases(false)
+	h.mapping.KeepLeases(false)
 	missed := h.post("While nobody watched\n\n#holiday")
 	h.waitWatching("replica-b")
 	h.waitEvent(missed, gsv1.ChangeKind_CHANGE_KIND_ITEM_CREATED)
@@ -100,7 +100,7 @@ func TestOneReplicaWatchesAConnection(t *testing.T) {
 		}
 	}
 	b.stop(t)
-	if holder := h.mapping.holder(tenant, "watch:"+connection); holder != "" {
+	if holder := h.mapping.Holder(tenant, "watch:"+connection); holder != "" {
 		t.Fatalf("lease still held by %q after the last replica stopped", holder)
 	}
 }
@@ -112,7 +112,7 @@ func TestCursorSurvivesARestart(t *testing.T) {
 	h.waitWatching("replica-a")
 	first := h.post("First\n\n#holiday")
 	h.waitEvent(first, gsv1.ChangeKind_CHANGE_KIND_ITEM_CREATED)
-	h.waitFor("the cursor", func() bool { return h.mapping.cursor(tenant, "watch:"+connection) == first })
+	h.waitFor("the cursor", func() bool { return h.mapping.Cursor(tenant, "watch:"+connection) == first })
 	a.stop(t)
 
 	// While no watcher runs.
@@ -151,11 +151,11 @@ func TestReconciliationFindsWhatNoStreamReported(t *testing.T) {
 	edited := h.post("Before\n\n#holiday")
 	for i, id := range []string{kept, gone, edited} {
 		title := []string{"Kept", "Gone", "Before"}[i]
-		h.mapping.seedItem(&gsv1.ItemMapping{TenantId: tenant, LinkId: "link-1", WixItemId: "wix-" + id, ExternalId: id,
+		h.mapping.SeedItem(&gsv1.ItemMapping{TenantId: tenant, LinkId: "link-1", WixItemId: "wix-" + id, ExternalId: id,
 			State: gsv1.ItemState_ITEM_STATE_SYNCED, ExternalHash: h.adapter.Expect(album, platforms.Content{Title: title})}, long)
 	}
 	// A tombstone of an item deleted earlier is not reported again.
-	h.mapping.seedItem(&gsv1.ItemMapping{TenantId: tenant, LinkId: "link-1", WixItemId: "wix-old", ExternalId: "1",
+	h.mapping.SeedItem(&gsv1.ItemMapping{TenantId: tenant, LinkId: "link-1", WixItemId: "wix-old", ExternalId: "1",
 		State: gsv1.ItemState_ITEM_STATE_DELETED}, long)
 	h.remove(gone)
 	h.edit(edited, "After\n\n#holiday")
@@ -201,11 +201,11 @@ func TestWatcherFollowsItsLinks(t *testing.T) {
 	h.link("link-1", album, gsv1.LinkState_LINK_STATE_PAUSED)
 	h.link("link-2", "work", gsv1.LinkState_LINK_STATE_PAUSED)
 	h.waitFor("the watcher to stop", func() bool {
-		return h.sim.Streams() == 0 && h.mapping.holder(tenant, "watch:"+connection) == ""
+		return h.sim.Streams() == 0 && h.mapping.Holder(tenant, "watch:"+connection) == ""
 	})
 	paused := h.post("While paused\n\n#holiday")
 	// One-way links are not watched either.
-	h.mapping.putLink(&gsv1.Link{TenantId: tenant, LinkId: "link-3", GalleryId: "g3", ConnectionId: connection,
+	h.mapping.SeedLink(&gsv1.Link{TenantId: tenant, LinkId: "link-3", GalleryId: "g3", ConnectionId: connection,
 		AlbumId: album, State: gsv1.LinkState_LINK_STATE_ACTIVE, Direction: gsv1.Direction_DIRECTION_ONE_WAY})
 	h.link("link-1", album, gsv1.LinkState_LINK_STATE_ACTIVE)
 	h.waitWatching("replica-a")

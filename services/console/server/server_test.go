@@ -11,6 +11,7 @@ import (
 
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/testkit"
+	"gallerysync.dev/libs/testkit/mappingfake"
 	"gallerysync.dev/libs/wix"
 	"gallerysync.dev/services/console/auth"
 	"gallerysync.dev/services/console/internal/fake"
@@ -62,7 +63,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestConsoleServesAndStops(t *testing.T) {
 	t.Parallel()
-	_, mc := fake.StartMapping(t)
+	_, mc := mappingfake.Start(t)
 	n := testkit.StartNATS(t)
 	ctx := context.Background()
 	b, err := bus.Connect(ctx, bus.Config{URL: n.URL(), PublishTimeout: time.Second, Replicas: 1, DuplicateWindow: time.Minute})

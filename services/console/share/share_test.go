@@ -12,6 +12,7 @@ import (
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/change"
 	"gallerysync.dev/libs/testkit"
+	"gallerysync.dev/libs/testkit/mappingfake"
 	"gallerysync.dev/libs/wix"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	"gallerysync.dev/services/console/internal/fake"
@@ -32,7 +33,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // world is a tenant with a Mastodon connection, a gallery of three photos
 // and a text item, and a link of the gallery to a hashtag.
 type world struct {
-	mapping *fake.Mapping
+	mapping *mappingfake.Fake
 	client  gsv1.MappingServiceClient
 	wix     *fake.Wix
 	bus     *bus.Bus
@@ -40,7 +41,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	m, mc := fake.StartMapping(t)
+	m, mc := mappingfake.Start(t)
 	w := fake.NewWix()
 	w.AddGallery(tenant, wix.Gallery{ID: gallery, Name: "Harbour at dawn", Items: []wix.Item{
 		fake.ImageItem("i1", "Boats", "http://media.test/i1.png"),
@@ -298,7 +299,7 @@ func TestTransition(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, mc := fake.StartMapping(t)
+			_, mc := mappingfake.Start(t)
 			_, err := mc.PutShareJob(ctx, &gsv1.PutShareJobRequest{Job: &gsv1.ShareJob{
 				TenantId: tenant, JobId: jobID, LinkId: linkID, State: tt.from, Total: 10,
 			}})
@@ -315,7 +316,7 @@ func TestTransition(t *testing.T) {
 			}
 		})
 	}
-	_, mc := fake.StartMapping(t)
+	_, mc := mappingfake.Start(t)
 	if _, err := share.Transition(ctx, mc, tenant, "nope", share.Pause); err == nil {
 		t.Fatal("a job that does not exist was paused")
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"gallerysync.dev/libs/platforms"
+	"gallerysync.dev/libs/testkit/mappingfake"
 	"gallerysync.dev/libs/wix"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	"gallerysync.dev/services/console/internal/fake"
@@ -43,7 +44,7 @@ func (a *albums) EnsureAlbum(_ context.Context, conn platforms.Connection, name 
 func TestStart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	_, mc := fake.StartMapping(t)
+	_, mc := mappingfake.Start(t)
 	w := fake.NewWix()
 	w.AddGallery(tenant, wix.Gallery{ID: gallery, Name: "Harbour at dawn"})
 	w.AddGallery("site-2", wix.Gallery{ID: "gal-other", Name: "Not yours"})

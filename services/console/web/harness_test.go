@@ -17,6 +17,7 @@ import (
 
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/testkit"
+	"gallerysync.dev/libs/testkit/mappingfake"
 	"gallerysync.dev/libs/wix"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	"gallerysync.dev/services/console/auth"
@@ -49,7 +50,7 @@ func (c checker) Check(_ context.Context, cr check.Credentials) (check.Account, 
 // running share runner, with two sites.
 type env struct {
 	srv     *httptest.Server
-	mapping *fake.Mapping
+	mapping *mappingfake.Fake
 	mc      gsv1.MappingServiceClient
 	wix     *fake.Wix
 	bus     *bus.Bus
@@ -57,7 +58,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	m, mc := fake.StartMapping(t)
+	m, mc := mappingfake.Start(t)
 	w := fake.NewWix()
 	var items []wix.Item
 	for _, id := range []string{"a1", "a2", "a3"} {

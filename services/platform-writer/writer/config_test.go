@@ -8,6 +8,7 @@ import (
 
 	"gallerysync.dev/libs/media"
 	"gallerysync.dev/libs/platforms/mastodon"
+	"gallerysync.dev/libs/testkit/mappingfake"
 	"gallerysync.dev/services/platform-writer/writer"
 )
 
@@ -69,7 +70,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestNewChecksDeps(t *testing.T) {
 	t.Parallel()
-	_, client, _ := startMapping(t)
+	_, client := mappingfake.Start(t)
 	adapter := mastodon.New(media.NewFetcher([]string{"static.wixstatic.com"}))
 	tests := []struct {
 		name string

@@ -20,6 +20,7 @@ import (
 	"gallerysync.dev/libs/media"
 	"gallerysync.dev/libs/platforms/mastodon"
 	"gallerysync.dev/libs/testkit"
+	"gallerysync.dev/libs/testkit/mappingfake"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
 	"gallerysync.dev/services/platform-writer/writer"
 )
@@ -43,7 +44,7 @@ type harness struct {
 	t       *testing.T
 	nats    *testkit.NATS
 	bus     *bus.Bus
-	mapping *fakeMapping
+	mapping *mappingfake.Fake
 	client  gsv1.MappingServiceClient
 	masto   *mastoServer
 	origin  *httptest.Server
@@ -60,7 +61,7 @@ func newHarness(t *testing.T, opts ...func(*writer.Config)) *harness {
 		io.WriteString(w, pngBytes)
 	}))
 	t.Cleanup(h.origin.Close)
-	h.mapping, h.client, _ = startMapping(t)
+	h.mapping, h.client = mappingfake.Start(t)
 	h.seed()
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitDeadline)
@@ -232,8 +233,19 @@ func (h *harness) waitState(itemID string, state gsv1.ItemState) *gsv1.ItemMappi
 	h.t.Helper()
 	var m *gsv1.ItemMapping
 	h.waitFor(itemID+" to be "+state.String(), func() bool {
-		m = h.mapping.item(tenant, linkID, itemID)
+		m = h.mapping.Item(tenant, linkID, itemID)
 		return m.GetState() == state
 	})
 	return m
+}
+
+// actions returns the sync log actions of one item, oldest first.
+func actions(m *mappingfake.Fake, tenant, link, item string) []string {
+	var out []string
+	for _, e := range m.Log(tenant, link) {
+		if e.GetWixItemId() == item {
+			out = append(out, e.GetAction())
+		}
+	}
+	return out
 }

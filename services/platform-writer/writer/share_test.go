@@ -25,15 +25,15 @@ func (h *harness) shareEvent(job, itemID string) *gsv1.ChangeEvent {
 func TestShareJobUploadsEachItemOnceAndCounts(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.mapping.putJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 3, State: gsv1.ShareState_SHARE_STATE_RUNNING})
+	h.mapping.SeedShareJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 3, State: gsv1.ShareState_SHARE_STATE_RUNNING})
 	h.run()
 	for i := range 3 {
 		h.publish(h.shareEvent("job-1", fmt.Sprintf("item-%d", i)))
 	}
 	// A second planning pass publishes the same work again.
 	h.publish(h.shareEvent("job-1", "item-0"))
-	h.waitFor("job done", func() bool { return h.mapping.job(tenant, "job-1").GetState() == gsv1.ShareState_SHARE_STATE_DONE })
-	if j := h.mapping.job(tenant, "job-1"); j.GetDone() != 3 || j.GetFailed() != 0 {
+	h.waitFor("job done", func() bool { return h.mapping.ShareJob(tenant, "job-1").GetState() == gsv1.ShareState_SHARE_STATE_DONE })
+	if j := h.mapping.ShareJob(tenant, "job-1"); j.GetDone() != 3 || j.GetFailed() != 0 {
 		t.Fatalf("job counts: done %d failed %d, want 3 and 0", j.GetDone(), j.GetFailed())
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -43,20 +43,20 @@ func TestShareJobUploadsEachItemOnceAndCounts(t *testing.T) {
 func TestPausedShareWaitsForResume(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.mapping.putJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 1, State: gsv1.ShareState_SHARE_STATE_PAUSED})
+	h.mapping.SeedShareJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 1, State: gsv1.ShareState_SHARE_STATE_PAUSED})
 	h.run()
 	h.publish(h.shareEvent("job-1", "item-0"))
 	time.Sleep(500 * time.Millisecond)
 	h.wantWrites(0, 0, 0)
-	h.mapping.putJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 1, State: gsv1.ShareState_SHARE_STATE_RUNNING})
-	h.waitFor("job done", func() bool { return h.mapping.job(tenant, "job-1").GetState() == gsv1.ShareState_SHARE_STATE_DONE })
+	h.mapping.SeedShareJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 1, State: gsv1.ShareState_SHARE_STATE_RUNNING})
+	h.waitFor("job done", func() bool { return h.mapping.ShareJob(tenant, "job-1").GetState() == gsv1.ShareState_SHARE_STATE_DONE })
 	h.wantWrites(1, 0, 0)
 }
 
 func TestCancelledShareWritesNothing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.mapping.putJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 2, State: gsv1.ShareState_SHARE_STATE_CANCELLED})
+	h.mapping.SeedShareJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 2, State: gsv1.ShareState_SHARE_STATE_CANCELLED})
 	h.run()
 	h.publish(h.shareEvent("job-1", "item-0"))
 	h.publish(h.shareEvent("job-1", "item-1"))
@@ -90,10 +90,10 @@ func (h *harness) settled() bool {
 func TestRetriedItemOfADoneJobIsUploaded(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.mapping.putJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 1, Failed: 1, State: gsv1.ShareState_SHARE_STATE_DONE})
-	h.mapping.markCounted(tenant, "job-1", "item-0", true)
+	h.mapping.SeedShareJob(&gsv1.ShareJob{TenantId: tenant, JobId: "job-1", LinkId: linkID, Total: 1, Failed: 1, State: gsv1.ShareState_SHARE_STATE_DONE})
+	h.mapping.SeedShareCount(tenant, "job-1", "item-0", true)
 	h.run()
 	h.publish(h.shareEvent("job-1", "item-0"))
-	h.waitFor("item counted done", func() bool { j := h.mapping.job(tenant, "job-1"); return j.GetDone() == 1 && j.GetFailed() == 0 })
+	h.waitFor("item counted done", func() bool { j := h.mapping.ShareJob(tenant, "job-1"); return j.GetDone() == 1 && j.GetFailed() == 0 })
 	h.wantWrites(1, 0, 0)
 }

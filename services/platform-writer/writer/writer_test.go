@@ -64,7 +64,7 @@ func TestCreateUpdateDeleteWriteOnceEach(t *testing.T) {
 	if st := statuses[m.GetExternalId()]; !strings.HasPrefix(st.Text, "Sunrise\n\n") || st.Alt[st.MediaIDs[0]] != "Sunrise" {
 		t.Fatalf("status after update: %+v", st)
 	}
-	if got := h.mapping.item(tenant, linkID, "item-a"); got.GetWixHash() != ev.GetItem().GetContentHash() || !got.GetWixVersion().AsTime().Equal(base().Add(2*time.Minute)) {
+	if got := h.mapping.Item(tenant, linkID, "item-a"); got.GetWixHash() != ev.GetItem().GetContentHash() || !got.GetWixVersion().AsTime().Equal(base().Add(2*time.Minute)) {
 		t.Fatalf("mapping after update: %v", got)
 	}
 
@@ -76,7 +76,7 @@ func TestCreateUpdateDeleteWriteOnceEach(t *testing.T) {
 	if tomb.GetExternalId() != m.GetExternalId() {
 		t.Fatalf("tombstone lost the external id: %v", tomb)
 	}
-	if got := fmt.Sprint(h.mapping.actions(tenant, linkID, "item-a")); got != "[create update delete]" {
+	if got := fmt.Sprint(actions(h.mapping, tenant, linkID, "item-a")); got != "[create update delete]" {
 		t.Fatalf("sync log of item-a: %s, want [create update delete]", got)
 	}
 }
@@ -128,7 +128,7 @@ func TestSortOrderChangeIsNoRemoteWrite(t *testing.T) {
 	h.publish(ev)
 	h.waitCounter(1, "gallerysync.writer.applied", opAttr("noop"))
 	h.wantWrites(1, 0, 0)
-	if m := h.mapping.item(tenant, linkID, "item-a"); m.GetSortOrder() != 7 || m.GetWixHash() != ev.GetItem().GetContentHash() {
+	if m := h.mapping.Item(tenant, linkID, "item-a"); m.GetSortOrder() != 7 || m.GetWixHash() != ev.GetItem().GetContentHash() {
 		t.Fatalf("mapping did not record the new Wix state: %v", m)
 	}
 }
@@ -156,7 +156,7 @@ func TestDeleteThenLateCreateDoesNotRevive(t *testing.T) {
 	h.publish(h.itemEvent("e-create", created, "item-b", "Late", 1))
 	h.waitCounter(1, "gallerysync.writer.stale", reasonAttr("deleted"))
 	h.wantWrites(0, 0, 0)
-	if m := h.mapping.item(tenant, linkID, "item-b"); m.GetState() != gone {
+	if m := h.mapping.Item(tenant, linkID, "item-b"); m.GetState() != gone {
 		t.Fatalf("item revived: %v", m)
 	}
 }
@@ -165,7 +165,7 @@ func TestCrashBetweenRemoteCreateAndMappingWrite(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	var once sync.Once
-	h.mapping.setFailPuts(func(m *gsv1.ItemMapping) error {
+	h.mapping.FailPutItem(func(m *gsv1.ItemMapping) error {
 		var err error
 		if m.GetState() == synced {
 			once.Do(func() { err = status.Error(codes.Unavailable, "mapping went away") })
@@ -238,7 +238,7 @@ func TestPermanentErrorIsDeadLettered(t *testing.T) {
 	}
 	h.wantWrites(0, 0, 0)
 	// The intent stays, so a replay from the console reuses its key.
-	if m := h.mapping.item(tenant, linkID, "item-a"); m.GetState() != pending || m.GetIntentKey() == "" {
+	if m := h.mapping.Item(tenant, linkID, "item-a"); m.GetState() != pending || m.GetIntentKey() == "" {
 		t.Fatalf("mapping after a failed create: %v", m)
 	}
 }
@@ -248,7 +248,7 @@ func TestDeleteSettlesPendingCreate(t *testing.T) {
 	h := newHarness(t)
 	// The create reaches Mastodon but its result can never be recorded, so
 	// the create event is dead-lettered with the intent still pending.
-	h.mapping.setFailPuts(func(m *gsv1.ItemMapping) error {
+	h.mapping.FailPutItem(func(m *gsv1.ItemMapping) error {
 		if m.GetState() == synced {
 			return status.Error(codes.InvalidArgument, "refused")
 		}
@@ -257,11 +257,11 @@ func TestDeleteSettlesPendingCreate(t *testing.T) {
 	h.run()
 	h.publish(h.itemEvent("e1", created, "item-a", "Sunset", 1))
 	h.deadLetter()
-	pend := h.mapping.item(tenant, linkID, "item-a")
+	pend := h.mapping.Item(tenant, linkID, "item-a")
 	if pend.GetState() != pending {
 		t.Fatalf("mapping after the failed create: %v", pend)
 	}
-	h.mapping.setFailPuts(nil)
+	h.mapping.FailPutItem(nil)
 
 	h.publish(h.itemEvent("e2", deleted, "item-a", "", 2))
 	tomb := h.waitState("item-a", gone)
@@ -285,7 +285,7 @@ func TestUpdateRecreatesStatusDeletedOnPlatform(t *testing.T) {
 
 	h.publish(h.itemEvent("e2", updated, "item-a", "Sunrise", 2))
 	h.waitCounter(2, "gallerysync.writer.applied", opAttr("create"))
-	m := h.mapping.item(tenant, linkID, "item-a")
+	m := h.mapping.Item(tenant, linkID, "item-a")
 	statuses := h.wantWrites(2, 0, 0)
 	if st, ok := statuses[m.GetExternalId()]; !ok || m.GetExternalId() == first.GetExternalId() || !strings.HasPrefix(st.Text, "Sunrise") {
 		t.Fatalf("mapping %v, statuses %v: want a new status with the new title", m, statuses)
@@ -311,7 +311,7 @@ func TestOnlyActiveLinksOnThisPlatform(t *testing.T) {
 	h.waitState("item-a", synced)
 	h.wantWrites(1, 0, 0)
 	for _, l := range []string{"link-paused", "link-pinterest", "link-orphan"} {
-		if m := h.mapping.item(tenant, l, "item-a"); m != nil {
+		if m := h.mapping.Item(tenant, l, "item-a"); m != nil {
 			t.Errorf("link %s got a mapping: %v", l, m)
 		}
 	}
@@ -395,7 +395,7 @@ func TestItemWithoutMediaIsNotPosted(t *testing.T) {
 		t.Fatalf("ignored no_media = %d, want 1", n)
 	}
 	h.wantWrites(0, 0, 0)
-	if m := h.mapping.item(tenant, linkID, "item-text"); m != nil {
+	if m := h.mapping.Item(tenant, linkID, "item-text"); m != nil {
 		t.Fatalf("mapping written for an item without media: %v", m)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"gallerysync.dev/libs/testkit/mappingfake"
 	"gallerysync.dev/libs/wix"
 	"gallerysync.dev/services/wix-writer/writer"
 )
@@ -83,7 +84,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestNewChecksDeps(t *testing.T) {
 	t.Parallel()
-	_, client := startMapping(t, nil)
+	_, client := mappingfake.Start(t)
 	api, err := wix.NewClient(wix.ClientConfig{AppID: testAppID, AppSecret: testAppSecret})
 	if err != nil {
 		t.Fatalf("wix client: %v", err)

@@ -14,6 +14,7 @@ import (
 	"gallerysync.dev/libs/bus"
 	"gallerysync.dev/libs/change"
 	"gallerysync.dev/libs/testkit"
+	"gallerysync.dev/libs/testkit/mappingfake"
 	"gallerysync.dev/libs/throttle"
 	"gallerysync.dev/libs/wix"
 	gsv1 "gallerysync.dev/proto/gallerysync/v1"
@@ -51,7 +52,7 @@ type harness struct {
 	t       *testing.T
 	nats    *testkit.NATS
 	bus     *bus.Bus
-	mapping *fakeMapping
+	mapping *mappingfake.Fake
 	client  gsv1.MappingServiceClient
 	wix     *wixFake
 	wixAPI  *wix.Client
@@ -82,7 +83,9 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	h := &harness{t: t, nats: testkit.StartNATS(t), journal: &journal{}, reader: sdkmetric.NewManualReader()}
 	h.wix = startWix(t, h.journal)
 	h.wix.addGallery(tenant, gallery)
-	h.mapping, h.client = startMapping(t, h.journal)
+	h.mapping, h.client = mappingfake.Start(t, mappingfake.WithUnlimitedThrottle(), mappingfake.WithMarkEchoHook(func(r *gsv1.MarkEchoRequest) {
+		h.journal.add("mark echo " + r.GetObjectId())
+	}))
 	h.seed()
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitDeadline)
@@ -270,7 +273,7 @@ func (h *harness) waitState(extID string, state gsv1.ItemState) *gsv1.ItemMappin
 	h.t.Helper()
 	var m *gsv1.ItemMapping
 	h.waitFor(extID+" to be "+state.String(), func() bool {
-		m = h.mapping.itemByExternal(tenant, linkID, extID)
+		m = h.mapping.ItemByExternal(tenant, linkID, extID)
 		return m.GetState() == state
 	})
 	return m
@@ -289,3 +292,12 @@ func (h *harness) wantWrites(creates, updates, deletes, imports int) {
 func opAttr(op string) attribute.KeyValue         { return attribute.String("op", op) }
 func reasonAttr(reason string) attribute.KeyValue { return attribute.String("reason", reason) }
 func kindAttr(kind string) attribute.KeyValue     { return attribute.String("kind", kind) }
+
+// actions returns "<action>@<wix item id>" of one link's sync log, oldest first.
+func actions(m *mappingfake.Fake, tenant, link string) []string {
+	var out []string
+	for _, e := range m.Log(tenant, link) {
+		out = append(out, e.GetAction()+"@"+e.GetWixItemId())
+	}
+	return out
+}

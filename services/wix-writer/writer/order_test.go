@@ -59,7 +59,7 @@ func TestItemDeletedOnWixIsNotRecreated(t *testing.T) {
 	}
 	// The Wix delete's own webhook takes the platform-writer to this
 	// mapping; it must still find the item synced to delete the post.
-	if got := h.mapping.itemByExternal(tenant, linkID, "post-1"); got.GetState() != synced || got.GetRevision() != m.GetRevision() {
+	if got := h.mapping.ItemByExternal(tenant, linkID, "post-1"); got.GetState() != synced || got.GetRevision() != m.GetRevision() {
 		t.Fatalf("mapping changed: %v", got)
 	}
 }
@@ -68,7 +68,7 @@ func TestBusyItemWaitsForTheOtherWriter(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	// Another writer works on this (unmapped) item for a while.
-	h.mapping.holdLock(tenant, "item:"+linkID+":x:post-1", 3*time.Second)
+	h.mapping.HoldLock(tenant, "item:"+linkID+":x:post-1", "someone-else", 3*time.Second)
 	h.run()
 	h.publish(itemEvent("e1", created, "post-1", "Sunset", 1))
 	h.waitState("post-1", synced)

@@ -24,7 +24,7 @@ func TestCrashAfterCreateAdoptsTheItem(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	var once sync.Once
-	h.mapping.setFailPuts(func(m *gsv1.ItemMapping) error {
+	h.mapping.FailPutItem(func(m *gsv1.ItemMapping) error {
 		var err error
 		if m.GetState() == synced {
 			once.Do(func() { err = status.Error(codes.Unavailable, "mapping went away") })
@@ -39,7 +39,7 @@ func TestCrashAfterCreateAdoptsTheItem(t *testing.T) {
 	if it := h.onlyItem(); it.ID != m.GetWixItemId() {
 		t.Fatalf("mapping names %s, gallery holds %s", m.GetWixItemId(), it.ID)
 	}
-	if in := h.mapping.intent(tenant, "wix-create:"+linkID+":post-1"); in != nil {
+	if in := h.mapping.Intent(tenant, "wix-create:"+linkID+":post-1"); in != nil {
 		t.Fatalf("intent left after adoption: %v", in)
 	}
 }
@@ -49,7 +49,7 @@ func TestAdoptedItemWithOlderContentIsUpdated(t *testing.T) {
 	h := newHarness(t)
 	// Every mapping write of a synced item fails: the first create's
 	// result is never recorded and the event is dead-lettered.
-	h.mapping.setFailPuts(func(m *gsv1.ItemMapping) error {
+	h.mapping.FailPutItem(func(m *gsv1.ItemMapping) error {
 		if m.GetState() == synced {
 			return status.Error(codes.InvalidArgument, "refused")
 		}
@@ -58,7 +58,7 @@ func TestAdoptedItemWithOlderContentIsUpdated(t *testing.T) {
 	h.run()
 	h.publish(itemEvent("e1", created, "post-1", "Sunset", 1))
 	h.deadLetter()
-	h.mapping.setFailPuts(nil)
+	h.mapping.FailPutItem(nil)
 
 	// A later edit finds the intent, adopts the item the first attempt
 	// made and brings it to the new content.
@@ -87,6 +87,8 @@ func TestLostCreateAnswerAdoptsTheItem(t *testing.T) {
 	if it := h.onlyItem(); it.ID != m.GetWixItemId() {
 		t.Fatalf("mapping names %s, gallery holds %s", m.GetWixItemId(), it.ID)
 	}
+	// The adoption is counted once the mapping is stored; wait for it.
+	h.waitCounter(1, "gallerysync.writer.reconciled")
 	if n := h.counter("gallerysync.writer.reconciled"); n != 1 {
 		t.Fatalf("reconciled = %d, want 1", n)
 	}
@@ -151,7 +153,7 @@ func TestFailedImportIsDeadLettered(t *testing.T) {
 	}
 	h.wantWrites(0, 0, 0, 1)
 	// The failed file is forgotten, so a replay imports the media afresh.
-	in := h.mapping.intent(tenant, "wix-create:"+linkID+":post-1")
+	in := h.mapping.Intent(tenant, "wix-create:"+linkID+":post-1")
 	if in == nil || in.GetAttrs()["file_id"] != "" || in.GetAttrs()["link_url"] != ev.GetItem().GetPermalink() {
 		t.Fatalf("intent after a failed import: %v", in)
 	}
@@ -230,7 +232,7 @@ func TestRetriedCreateReusesTheImportedFile(t *testing.T) {
 			h.run()
 			h.publish(itemEvent("e1", created, "post-1", "Sunset", 1))
 			h.deadLetter()
-			if in := h.mapping.intent(tenant, "wix-create:"+linkID+":post-1"); in.GetAttrs()["file_id"] == "" {
+			if in := h.mapping.Intent(tenant, "wix-create:"+linkID+":post-1"); in.GetAttrs()["file_id"] == "" {
 				t.Fatalf("intent after the refused create: %v", in)
 			}
 			if tc.fileDeleted {

@@ -23,7 +23,7 @@ func TestRemovedTenantWritesNothing(t *testing.T) {
 		t.Fatalf("refused_tenant = %d, want 1", n)
 	}
 	h.wantWrites(0, 0, 0, 0)
-	if m := h.mapping.itemByExternal(tenant, linkID, "post-1"); m != nil {
+	if m := h.mapping.ItemByExternal(tenant, linkID, "post-1"); m != nil {
 		t.Fatalf("mapping written for a removed tenant: %v", m)
 	}
 }
@@ -40,13 +40,13 @@ func TestLifecycleReachesMapping(t *testing.T) {
 	}
 	h.publish(lifecycle("app-removed-1", gsv1.ChangeKind_CHANGE_KIND_APP_REMOVED, tenant))
 	h.waitFor("tenant removed", func() bool {
-		return h.mapping.tenant(tenant).GetState() == gsv1.TenantState_TENANT_STATE_REMOVED
+		return h.mapping.Tenant(tenant).GetState() == gsv1.TenantState_TENANT_STATE_REMOVED
 	})
 	h.publish(lifecycle("app-installed-1", gsv1.ChangeKind_CHANGE_KIND_APP_INSTALLED, tenant))
 	h.waitFor("tenant active again", func() bool {
-		return h.mapping.tenant(tenant).GetState() == gsv1.TenantState_TENANT_STATE_ACTIVE
+		return h.mapping.Tenant(tenant).GetState() == gsv1.TenantState_TENANT_STATE_ACTIVE
 	})
-	if tn := h.mapping.tenant(tenant); tn.GetDisplayName() != "Demo site" {
+	if tn := h.mapping.Tenant(tenant); tn.GetDisplayName() != "Demo site" {
 		t.Fatalf("reinstall lost the tenant's record: %v", tn)
 	}
 	links, err := h.client.ListLinks(context.Background(), &gsv1.ListLinksRequest{TenantId: tenant})
@@ -56,7 +56,7 @@ func TestLifecycleReachesMapping(t *testing.T) {
 
 	h.publish(lifecycle("app-installed-2", gsv1.ChangeKind_CHANGE_KIND_APP_INSTALLED, "tenant-new"))
 	h.waitFor("new tenant", func() bool {
-		return h.mapping.tenant("tenant-new").GetState() == gsv1.TenantState_TENANT_STATE_ACTIVE
+		return h.mapping.Tenant("tenant-new").GetState() == gsv1.TenantState_TENANT_STATE_ACTIVE
 	})
 	if n := h.counter("gallerysync.writer.lifecycle", kindAttr("installed")); n != 2 {
 		t.Fatalf("installs applied = %d, want 2", n)

@@ -67,10 +67,10 @@ func TestCreateUpdateDeleteWriteOnceEach(t *testing.T) {
 		!m.GetExternalVersion().AsTime().Equal(at(1)) || m.GetWixVersion() == nil || m.GetSortOrder() != it.SortOrder {
 		t.Fatalf("mapping after create: %v", m)
 	}
-	if in := h.mapping.intent(tenant, "wix-create:"+linkID+":post-1"); in != nil {
+	if in := h.mapping.Intent(tenant, "wix-create:"+linkID+":post-1"); in != nil {
 		t.Fatalf("intent left after the create was recorded: %v", in)
 	}
-	if h.mapping.throttled() == 0 {
+	if h.mapping.ThrottleCalls() == 0 {
 		t.Fatal("no Wix call asked the shared throttle")
 	}
 
@@ -82,7 +82,7 @@ func TestCreateUpdateDeleteWriteOnceEach(t *testing.T) {
 	if it.Title != "Sunrise" || it.Image.ImageInfo.AltText != "a photo of Sunrise" || it.Image.ImageInfo.ID != m.GetExternalAttrs()["wix_file_id"] {
 		t.Fatalf("wix item after update: %+v", it)
 	}
-	m = h.mapping.itemByExternal(tenant, linkID, "post-1")
+	m = h.mapping.ItemByExternal(tenant, linkID, "post-1")
 	if m.GetWixHash() != h.webhookHash(it.ID) || m.GetExternalHash() != up.GetItem().GetContentHash() || !m.GetExternalVersion().AsTime().Equal(at(2)) {
 		t.Fatalf("mapping after update: %v", m)
 	}
@@ -97,7 +97,7 @@ func TestCreateUpdateDeleteWriteOnceEach(t *testing.T) {
 		t.Fatalf("tombstone %v", tomb)
 	}
 	want := fmt.Sprint([]string{"create@" + it.ID, "update@" + it.ID, "delete@" + it.ID})
-	if got := fmt.Sprint(h.mapping.actions(tenant, linkID)); got != want {
+	if got := fmt.Sprint(actions(h.mapping, tenant, linkID)); got != want {
 		t.Fatalf("sync log %s, want %s", got, want)
 	}
 }
@@ -112,7 +112,7 @@ func TestEchoMarkersPrecedeWixWrites(t *testing.T) {
 	// The marker the platform-writer checks for a Wix item it has no
 	// mapping for yet must hold exactly the hash of the webhook to come.
 	hash := h.webhookHash(m.GetWixItemId())
-	marks := h.mapping.echoMarks()
+	marks := h.mapping.EchoMarks()
 	if len(marks) != 1 || marks[0].GetSide() != gsv1.Side_SIDE_WIX ||
 		marks[0].GetObjectId() != "new:"+linkID+":"+hash || marks[0].GetContentHash() != hash {
 		t.Fatalf("echo markers %v, want one new:%s:%s", marks, linkID, hash)
@@ -124,7 +124,7 @@ func TestEchoMarkersPrecedeWixWrites(t *testing.T) {
 	h.publish(itemEvent("e2", updated, "post-1", "Sunrise", 2))
 	h.waitCounter(1, "gallerysync.writer.applied", opAttr("update"))
 	hash = h.webhookHash(m.GetWixItemId())
-	marks = h.mapping.echoMarks()
+	marks = h.mapping.EchoMarks()
 	if len(marks) != 2 || marks[1].GetObjectId() != m.GetWixItemId() || marks[1].GetContentHash() != hash {
 		t.Fatalf("update marker %v, want %s with %s", marks[len(marks)-1], m.GetWixItemId(), hash)
 	}
@@ -134,7 +134,7 @@ func TestEchoMarkersPrecedeWixWrites(t *testing.T) {
 
 	h.publish(itemEvent("e3", deleted, "post-1", "", 3))
 	h.waitState("post-1", gone)
-	marks = h.mapping.echoMarks()
+	marks = h.mapping.EchoMarks()
 	if len(marks) != 3 || marks[2].GetObjectId() != m.GetWixItemId() || marks[2].GetContentHash() != "deleted" {
 		t.Fatalf("delete marker %v", marks[len(marks)-1])
 	}
@@ -189,7 +189,7 @@ func TestNoVisibleChangeIsNoWixWrite(t *testing.T) {
 	h.publish(ev)
 	h.waitCounter(1, "gallerysync.writer.applied", opAttr("noop"))
 	h.wantWrites(1, 0, 0, 1)
-	if m := h.mapping.itemByExternal(tenant, linkID, "post-1"); m.GetExternalHash() != "platform-side-hash-2" || !m.GetExternalVersion().AsTime().Equal(at(2)) {
+	if m := h.mapping.ItemByExternal(tenant, linkID, "post-1"); m.GetExternalHash() != "platform-side-hash-2" || !m.GetExternalVersion().AsTime().Equal(at(2)) {
 		t.Fatalf("mapping did not record the platform's new state: %v", m)
 	}
 }
@@ -208,7 +208,7 @@ func TestChangedMediaIsImportedAgain(t *testing.T) {
 	h.waitCounter(1, "gallerysync.writer.applied", opAttr("update"))
 	h.wantWrites(1, 1, 0, 2)
 	it := h.onlyItem()
-	m := h.mapping.itemByExternal(tenant, linkID, "post-1")
+	m := h.mapping.ItemByExternal(tenant, linkID, "post-1")
 	if it.Image.ImageInfo.ID == first.GetExternalAttrs()["wix_file_id"] || it.Image.ImageInfo.ID != m.GetExternalAttrs()["wix_file_id"] ||
 		m.GetExternalAttrs()["platform_media"] != "m-post-1-cropped" {
 		t.Fatalf("image %+v, mapping %v: want the new file", it.Image.ImageInfo, m)
@@ -228,7 +228,7 @@ func TestOnlyActiveTwoWayLinksOfTheAlbum(t *testing.T) {
 	h.waitState("post-1", synced)
 	h.wantWrites(1, 0, 0, 1)
 	for _, l := range []string{"link-one-way", "link-paused", "link-other-album", "link-other-conn"} {
-		if m := h.mapping.itemByExternal(tenant, l, "post-1"); m != nil {
+		if m := h.mapping.ItemByExternal(tenant, l, "post-1"); m != nil {
 			t.Errorf("link %s got a mapping: %v", l, m)
 		}
 	}

@@ -1,3 +1,4 @@
+// Package fake holds an in-memory Wix site for the console's tests.
 package fake
 
 import (
