@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 
 	"gallerysync.dev/libs/flagenv"
@@ -59,11 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		_ = tel.Shutdown(flushCtx)
 	}()
 
-	srv, err := server.New(ctx, cfg, tel.Logger(), grpc.StatsHandler(otelgrpc.NewServerHandler(
-		otelgrpc.WithTracerProvider(tel.TracerProvider()),
-		otelgrpc.WithMeterProvider(tel.MeterProvider()),
-		otelgrpc.WithPropagators(tel.Propagator()),
-	)))
+	srv, err := server.New(ctx, cfg, tel.Logger(), grpc.StatsHandler(tel.GRPCServerHandler()))
 	if err != nil {
 		return err
 	}
