@@ -31,7 +31,7 @@ func (s *Stack) startPlatformWriters(ctx context.Context, mc gsv1.MappingService
 			Platform:         a.Name(),
 			Durable:          name,
 			MaxDeliver:       8,
-			Concurrency:      8,
+			Concurrency:      32,
 			ShareConcurrency: 128,
 			// The sandbox's platforms enforce their documented limits
 			// unless run unlimited; pace exactly when they do.

@@ -72,6 +72,15 @@ func (w *Writer) apply(ctx context.Context, ev *gsv1.ChangeEvent) error {
 		return fmt.Errorf("%w: item event without gallery id", errInvalidEvent)
 	}
 	tenant := ev.GetTenantId()
+	// Every platform's writer sees every Wix change; most galleries are
+	// linked to one platform, so the others stop here, before any dedup work.
+	targets, err := w.targets(ctx, ev)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		return nil
+	}
 	dedupKey := w.dedupKey(ev)
 	seen, err := w.mapping.CheckDedup(ctx, &gsv1.CheckDedupRequest{TenantId: tenant, Key: dedupKey})
 	if err != nil {
@@ -83,10 +92,6 @@ func (w *Writer) apply(ctx context.Context, ev *gsv1.ChangeEvent) error {
 		w.counters.add(ctx, w.counters.deduplicated)
 		trace.SpanFromContext(ctx).AddEvent("deduplicated")
 		return nil
-	}
-	targets, err := w.targets(ctx, ev)
-	if err != nil {
-		return err
 	}
 	var retry, perm []error
 	for _, t := range targets {
@@ -175,8 +180,9 @@ func (w *Writer) applyLink(ctx context.Context, ev *gsv1.ChangeEvent, t target) 
 	if err != nil {
 		return err
 	}
-	defer held.Release()
 	op, err := w.syncItem(held.Context(), ev, t)
+	// The item is settled: free it before the bookkeeping below.
+	held.Release()
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(otelcodes.Error, "link failed")

@@ -30,7 +30,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("defaults do not validate: %v", err)
 	}
 	if c.Platform != "mastodon" || c.DurableName() != "platform-writer-mastodon" || c.MaxDeliver != 8 ||
-		c.Concurrency != 8 || c.LockTTL != 30*time.Second || c.DedupTTL != 72*time.Hour ||
+		c.Concurrency != 32 || c.LockTTL != 30*time.Second || c.DedupTTL != 72*time.Hour ||
 		c.MappingAddr != "127.0.0.1:9090" || len(c.AllowedHosts()) != 1 || c.AllowedHosts()[0] != "static.wixstatic.com" {
 		t.Fatalf("defaults = %+v", c)
 	}
