@@ -136,20 +136,8 @@ func (w *Writer) Run(ctx context.Context) error {
 		slog.String("share_consumer", w.cfg.ShareDurable()))
 	<-ctx.Done()
 
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		share.Stop()
-		live.Stop()
-	}()
-	timer := time.NewTimer(w.cfg.ShutdownTimeout)
-	defer timer.Stop()
-	select {
-	case <-stopped:
-	case <-timer.C:
-		w.log.Warn("in-flight events did not finish in time; cancelling them", slog.Duration("timeout", w.cfg.ShutdownTimeout))
-		cancel()
-		<-stopped
+	if !bus.StopWithin(w.cfg.ShutdownTimeout, cancel, live, share) {
+		w.log.Warn("in-flight events did not finish in time; they were cancelled", slog.Duration("timeout", w.cfg.ShutdownTimeout))
 	}
 	return nil
 }

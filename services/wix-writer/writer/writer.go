@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -169,23 +168,8 @@ func (w *Writer) Run(ctx context.Context) error {
 		slog.String("lifecycle_consumer", w.cfg.LifecycleDurable()))
 	<-ctx.Done()
 
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		var wg sync.WaitGroup
-		wg.Add(2)
-		go func() { defer wg.Done(); items.Stop() }()
-		go func() { defer wg.Done(); lifecycle.Stop() }()
-		wg.Wait()
-	}()
-	timer := time.NewTimer(w.cfg.ShutdownTimeout)
-	defer timer.Stop()
-	select {
-	case <-stopped:
-	case <-timer.C:
-		w.log.Warn("in-flight events did not finish in time; cancelling them", slog.Duration("timeout", w.cfg.ShutdownTimeout))
-		cancel()
-		<-stopped
+	if !bus.StopWithin(w.cfg.ShutdownTimeout, cancel, items, lifecycle) {
+		w.log.Warn("in-flight events did not finish in time; they were cancelled", slog.Duration("timeout", w.cfg.ShutdownTimeout))
 	}
 	return nil
 }
