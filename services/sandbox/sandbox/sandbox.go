@@ -34,7 +34,10 @@ const (
 )
 
 // shutdownTimeout bounds how long Run waits for open requests at the end.
-const shutdownTimeout = 5 * time.Second
+// It is longer than the 5 s net/http gives a connection that was opened but
+// never sent a request (a client's cancelled fetch leaves one behind):
+// Shutdown counts such a connection as busy until then.
+const shutdownTimeout = 10 * time.Second
 
 // ErrRunning means Run was called twice.
 var ErrRunning = errors.New("sandbox already running")
