@@ -127,9 +127,16 @@ func (a *Adapter) List(ctx context.Context, conn platforms.Connection, album str
 	if err != nil {
 		return nil, err
 	}
-	snap, err := a.snapshot(ctx, s, []string{album})
+	rev, err := s.latestRev(ctx)
 	if err != nil {
 		return nil, err
+	}
+	snap, _, err := a.consistentSnapshot(ctx, s, []string{album}, rev)
+	if err != nil {
+		return nil, err
+	}
+	if snap == nil {
+		return nil, &platforms.TransientError{Err: errors.New("list: the repository kept changing while it was read")}
 	}
 	var out []platforms.Observed
 	for _, e := range sorted(snap[album]) {
@@ -205,6 +212,35 @@ type watch struct {
 	rev  string
 }
 
+// snapshotTries bounds how often a listing is taken again because the
+// repository moved while it was read.
+const snapshotTries = 3
+
+// consistentSnapshot lists the albums as of one repository revision. Gallery
+// items and photos are two listings; a commit landing between them would
+// join a new photo with an old item (or the reverse), a state nobody wrote,
+// which would then be reported as a change. So the revision is read again
+// after the listings and the listing is taken again when it moved. It
+// returns nil (and no error) when the repository kept moving: the next poll
+// tries again.
+func (a *Adapter) consistentSnapshot(ctx context.Context, s *session, want []string, rev string) (albums, string, error) {
+	for range snapshotTries {
+		snap, err := a.snapshot(ctx, s, want)
+		if err != nil {
+			return nil, "", err
+		}
+		after, err := s.latestRev(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if after == rev {
+			return snap, rev, nil
+		}
+		rev = after
+	}
+	return nil, "", nil
+}
+
 // poll reports what changed since the previous poll.
 func (w *watch) poll(ctx context.Context) error {
 	s, err := w.a.session(ctx, w.conn)
@@ -218,8 +254,8 @@ func (w *watch) poll(ctx context.Context) error {
 	if w.last != nil && rev == w.rev {
 		return nil
 	}
-	snap, err := w.a.snapshot(ctx, s, w.want)
-	if err != nil {
+	snap, rev, err := w.a.consistentSnapshot(ctx, s, w.want, rev)
+	if err != nil || snap == nil {
 		return err
 	}
 	now := w.a.now().UTC()
