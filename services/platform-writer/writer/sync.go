@@ -301,6 +301,12 @@ func (w *Writer) create(ctx context.Context, j job, c platforms.Content, key str
 	if err != nil {
 		return platforms.Remote{}, w.remoteError(ctx, "create", err)
 	}
+	// Now that the item has an id, mark its first state under that id too:
+	// a watcher may report that state late, after the mapping moved on to a
+	// newer one, and it is still our own.
+	if err := w.markPlatformEcho(ctx, j, remote.ID, remote.Hash); err != nil {
+		return platforms.Remote{}, err
+	}
 	return remote, nil
 }
 
